@@ -1,0 +1,93 @@
+import type { ClusterEndpoint, FunctionConfig } from './config.js';
+import { decodeCaData, parseEndpoint } from './config.js';
+import { ClusterUnreachableError, ConfigurationError } from './errors.js';
+import { warm } from './state.js';
+
+/** DescribeCluster gets this long, at most, including the SDK's own retries. */
+const DESCRIBE_TIMEOUT_MS = 10_000;
+
+/** The raw answer of DescribeCluster that the function uses. */
+export interface DescribedCluster {
+  readonly status: string | undefined;
+  readonly endpoint: string | undefined;
+  readonly caData: string | undefined;
+}
+
+/** Returns the API server endpoint and CA: from the configuration when it has them, else from EKS DescribeCluster,
+ * asked once per execution environment (a failure is not cached). Throws ConfigurationError when the cluster does not
+ * exist or the role may not describe it, ClusterUnreachableError when EKS cannot be reached or the cluster has no
+ * endpoint yet. */
+export async function resolveCluster(config: FunctionConfig, deadline: number): Promise<ClusterEndpoint> {
+  if (config.cluster) {
+    return config.cluster;
+  }
+  warm.cluster ??= describeCluster(config.clusterName, config.region, deadline).then((described) =>
+    toClusterEndpoint(config.clusterName, described),
+  );
+  try {
+    return await warm.cluster;
+  } catch (error) {
+    delete warm.cluster;
+    throw error;
+  }
+}
+
+/** Calls EKS DescribeCluster with the AWS SDK, which honours AWS_ENDPOINT_URL_EKS and the other standard settings.
+ * The SDK is imported here, lazily, so that a function configured with CLUSTER_ENDPOINT never loads it. */
+export async function describeCluster(clusterName: string, region: string, deadline: number): Promise<DescribedCluster> {
+  const { EKSClient, DescribeClusterCommand } = await import('@aws-sdk/client-eks');
+  const client = new EKSClient({ region, maxAttempts: 3 });
+  const timeout = Math.max(1, Math.min(DESCRIBE_TIMEOUT_MS, deadline - Date.now()));
+  try {
+    const { cluster } = await client.send(new DescribeClusterCommand({ name: clusterName }), {
+      abortSignal: AbortSignal.timeout(timeout),
+    });
+    return { status: cluster?.status, endpoint: cluster?.endpoint, caData: cluster?.certificateAuthority?.data };
+  } catch (error) {
+    throw describeFailure(clusterName, region, error);
+  } finally {
+    client.destroy();
+  }
+}
+
+function toClusterEndpoint(clusterName: string, { status, endpoint, caData }: DescribedCluster): ClusterEndpoint {
+  if (!endpoint || !caData) {
+    throw new ClusterUnreachableError(
+      `EKS cluster "${clusterName}" has no API endpoint yet (status ${status ?? 'unknown'}); invoke again once ` +
+        '"aws eks describe-cluster" shows it ACTIVE.',
+    );
+  }
+  try {
+    return { endpoint: parseEndpoint(endpoint, 'DescribeCluster endpoint'), caPem: decodeCaData(caData, 'DescribeCluster certificateAuthority.data') };
+  } catch (error) {
+    throw new ConfigurationError(
+      `DescribeCluster for "${clusterName}" returned an endpoint or CA the function cannot use ` +
+        `(${error instanceof Error ? error.message : String(error)}); set CLUSTER_ENDPOINT and CLUSTER_CA_DATA instead.`,
+      { cause: error },
+    );
+  }
+}
+
+function describeFailure(clusterName: string, region: string, error: unknown): Error {
+  const name = error instanceof Error ? error.name : '';
+  const detail = error instanceof Error ? error.message : String(error);
+  if (name === 'ResourceNotFoundException') {
+    return new ConfigurationError(
+      `there is no EKS cluster named "${clusterName}" in ${region} (DescribeCluster: ${detail}); check the cluster ` +
+        'name and that the function runs in the cluster\'s region.',
+      { variable: 'CLUSTER_NAME', cause: error },
+    );
+  }
+  if (/AccessDenied|UnrecognizedClient|InvalidSignature|ExpiredToken|Forbidden/i.test(name)) {
+    return new ConfigurationError(
+      `the function's role may not call eks:DescribeCluster on "${clusterName}" (${name}: ${detail}); grant it on the ` +
+        "cluster's ARN (template.yml does), or set CLUSTER_ENDPOINT and CLUSTER_CA_DATA so the call is not needed.",
+      { cause: error },
+    );
+  }
+  return new ClusterUnreachableError(
+    `could not describe EKS cluster "${clusterName}" in ${region} (${name || 'Error'}: ${detail}); if the function ` +
+      'runs in a VPC without internet access, add an EKS interface endpoint or set CLUSTER_ENDPOINT and CLUSTER_CA_DATA.',
+    { cause: error },
+  );
+}

@@ -1,0 +1,54 @@
+/** The base of every error the function reports; `name` is what Lambda shows as `errorType`. */
+export abstract class LambdaEksError extends Error {
+  abstract override readonly name: string;
+}
+
+/** The environment is missing a variable or holds a value the function cannot use. */
+export class ConfigurationError extends LambdaEksError {
+  override readonly name = 'ConfigurationError';
+  /** The environment variable at fault, when one is. */
+  readonly variable: string | undefined;
+  constructor(message: string, options?: ErrorOptions & { variable?: string }) {
+    super(options?.variable === undefined ? message : `${options.variable}: ${message}`, options);
+    this.variable = options?.variable;
+  }
+}
+
+/** The event is not one the function accepts; nothing was sent to the cluster. */
+export class InvalidEventError extends LambdaEksError {
+  override readonly name = 'InvalidEventError';
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+  }
+}
+
+/** The cluster answered 401: it does not accept the function's identity. */
+export class ClusterAuthenticationError extends LambdaEksError {
+  override readonly name = 'ClusterAuthenticationError';
+}
+
+/** The cluster answered 403: the identity is known but RBAC does not allow the request. */
+export class ClusterAuthorizationError extends LambdaEksError {
+  override readonly name = 'ClusterAuthorizationError';
+}
+
+/** The cluster answered with any other non-2xx status; `status`, `reason` and `detail` come from its `Status`. */
+export class KubernetesApiError extends LambdaEksError {
+  override readonly name = 'KubernetesApiError';
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    readonly detail: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The cluster could not be reached: network, TLS or timeout, after the retries the invocation had time for. */
+export class ClusterUnreachableError extends LambdaEksError {
+  override readonly name = 'ClusterUnreachableError';
+}

@@ -1,0 +1,42 @@
+// The reference token: `aws eks get-token` from the real AWS CLI, under a frozen clock (faketime -f) and a clean
+// environment, which makes it deterministic byte for byte.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface CliTokenInput {
+  readonly clusterName: string;
+  readonly region: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+  /** UTC, "YYYY-MM-DD hh:mm:ss". */
+  readonly frozenTime: string;
+}
+
+/** Runs `aws eks get-token` and returns status.token of its ExecCredential. */
+export async function awsCliToken(input: CliTokenInput): Promise<string> {
+  const env: Record<string, string> = {
+    PATH: process.env['PATH'] ?? '',
+    HOME: '/nonexistent',
+    TZ: 'UTC',
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_ACCESS_KEY_ID: input.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: input.secretAccessKey,
+    ...(input.sessionToken ? { AWS_SESSION_TOKEN: input.sessionToken } : {}),
+  };
+  const { stdout } = await run(
+    'faketime',
+    ['-f', input.frozenTime, 'aws', 'eks', 'get-token', '--cluster-name', input.clusterName, '--region', input.region],
+    { env, timeout: 60_000 },
+  );
+  const parsed: unknown = JSON.parse(stdout);
+  const token: unknown = typeof parsed === 'object' && parsed !== null ? Reflect.get(Reflect.get(parsed, 'status') ?? {}, 'token') : undefined;
+  if (typeof token !== 'string') {
+    throw new Error(`aws eks get-token printed no status.token: ${stdout.slice(0, 200)}`);
+  }
+  return token;
+}

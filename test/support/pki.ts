@@ -1,0 +1,73 @@
+// Test certificates made with the real openssl at test time: a cluster CA, a server certificate for 127.0.0.1 signed
+// by it, and the bad cases a client must refuse (another CA, another host name, expired).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface KeyPair {
+  readonly key: string;
+  readonly cert: string;
+}
+
+export interface TestPki {
+  readonly ca: KeyPair;
+  /** base64 of the CA PEM, as CLUSTER_CA_DATA carries it. */
+  readonly caData: string;
+  /** Valid for 127.0.0.1 and localhost, signed by `ca`. */
+  readonly server: KeyPair;
+  /** Valid for 127.0.0.1, signed by another CA. */
+  readonly otherCaServer: KeyPair;
+  /** Signed by `ca`, but for another host name. */
+  readonly wrongHostServer: KeyPair;
+  /** Signed by `ca`, for 127.0.0.1, expired. */
+  readonly expiredServer: KeyPair;
+}
+
+function openssl(dir: string, args: string[], faketime?: string): void {
+  const [command, fullArgs] = faketime ? ['faketime', [faketime, 'openssl', ...args]] : ['openssl', args];
+  execFileSync(command, fullArgs, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+function makeCa(dir: string, name: string): void {
+  openssl(dir, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`,
+    '-out', `${name}.crt`, '-days', '2', '-subj', `/CN=${name}`, '-addext', 'basicConstraints=critical,CA:TRUE',
+    '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+}
+
+function makeLeaf(dir: string, name: string, ca: string, san: string, faketime?: string): void {
+  openssl(dir, ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`,
+    '-out', `${name}.csr`, '-subj', `/CN=${name}`]);
+  writeFileSync(join(dir, `${name}.ext`), `subjectAltName=${san}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`);
+  openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial',
+    '-out', `${name}.crt`, '-days', '1', '-extfile', `${name}.ext`], faketime);
+}
+
+/** Makes a fresh PKI in a temporary directory (removed before returning). */
+export function makeTestPki(): TestPki {
+  const dir = mkdtempSync(join(tmpdir(), 'lambda-eks-pki-'));
+  try {
+    makeCa(dir, 'cluster-ca');
+    makeCa(dir, 'other-ca');
+    // An expired CA would fail for the wrong reason: only the leaf is back-dated.
+    makeLeaf(dir, 'server', 'cluster-ca', 'IP:127.0.0.1,DNS:localhost');
+    makeLeaf(dir, 'other-ca-server', 'other-ca', 'IP:127.0.0.1,DNS:localhost');
+    makeLeaf(dir, 'wrong-host', 'cluster-ca', 'DNS:kubernetes.example.com');
+    makeLeaf(dir, 'expired', 'cluster-ca', 'IP:127.0.0.1,DNS:localhost', '10 days ago');
+    const pair = (name: string): KeyPair => ({
+      key: readFileSync(join(dir, `${name}.key`), 'utf8'),
+      cert: readFileSync(join(dir, `${name}.crt`), 'utf8'),
+    });
+    const ca = pair('cluster-ca');
+    return {
+      ca,
+      caData: Buffer.from(ca.cert).toString('base64'),
+      server: pair('server'),
+      otherCaServer: pair('other-ca-server'),
+      wrongHostServer: pair('wrong-host'),
+      expiredServer: pair('expired'),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
