@@ -40,7 +40,9 @@ export function bundleOptions(entry, outfile, { dropUndici = true } = {}) {
     // The AWS SDK ships ES modules under "module": they tree-shake far better than its CommonJS "main".
     mainFields: ['module', 'main'],
     // Some dependencies are CommonJS and call require() for Node built-ins; an ES module has no require.
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+    },
     plugins: dropUndici ? [undiciUnused] : [],
     logLevel: 'warning',
   };

@@ -1,6 +1,6 @@
 import type { ClusterEndpoint, FunctionConfig } from './config.js';
 import { decodeCaData, parseEndpoint } from './config.js';
-import { ClusterUnreachableError, ConfigurationError } from './errors.js';
+import { ClusterUnreachableError, ConfigurationError, describeThrown } from './errors.js';
 import { warm } from './state.js';
 
 /** DescribeCluster gets this long, at most, including the SDK's own retries. */
@@ -34,7 +34,11 @@ export async function resolveCluster(config: FunctionConfig, deadline: number): 
 
 /** Calls EKS DescribeCluster with the AWS SDK, which honours AWS_ENDPOINT_URL_EKS and the other standard settings.
  * The SDK is imported here, lazily, so that a function configured with CLUSTER_ENDPOINT never loads it. */
-export async function describeCluster(clusterName: string, region: string, deadline: number): Promise<DescribedCluster> {
+export async function describeCluster(
+  clusterName: string,
+  region: string,
+  deadline: number,
+): Promise<DescribedCluster> {
   const { EKSClient, DescribeClusterCommand } = await import('@aws-sdk/client-eks');
   const client = new EKSClient({ region, maxAttempts: 3 });
   const timeout = Math.max(1, Math.min(DESCRIBE_TIMEOUT_MS, deadline - Date.now()));
@@ -58,23 +62,25 @@ function toClusterEndpoint(clusterName: string, { status, endpoint, caData }: De
     );
   }
   try {
-    return { endpoint: parseEndpoint(endpoint, 'DescribeCluster endpoint'), caPem: decodeCaData(caData, 'DescribeCluster certificateAuthority.data') };
+    return {
+      endpoint: parseEndpoint(endpoint, 'DescribeCluster endpoint'),
+      caPem: decodeCaData(caData, 'DescribeCluster certificateAuthority.data'),
+    };
   } catch (error) {
     throw new ConfigurationError(
       `DescribeCluster for "${clusterName}" returned an endpoint or CA the function cannot use ` +
-        `(${error instanceof Error ? error.message : String(error)}); set CLUSTER_ENDPOINT and CLUSTER_CA_DATA instead.`,
+        `(${describeThrown(error).message}); set CLUSTER_ENDPOINT and CLUSTER_CA_DATA instead.`,
       { cause: error },
     );
   }
 }
 
 function describeFailure(clusterName: string, region: string, error: unknown): Error {
-  const name = error instanceof Error ? error.name : '';
-  const detail = error instanceof Error ? error.message : String(error);
+  const { name, message: detail } = describeThrown(error);
   if (name === 'ResourceNotFoundException') {
     return new ConfigurationError(
       `there is no EKS cluster named "${clusterName}" in ${region} (DescribeCluster: ${detail}); check the cluster ` +
-        'name and that the function runs in the cluster\'s region.',
+        "name and that the function runs in the cluster's region.",
       { variable: 'CLUSTER_NAME', cause: error },
     );
   }
@@ -86,7 +92,7 @@ function describeFailure(clusterName: string, region: string, error: unknown): E
     );
   }
   return new ClusterUnreachableError(
-    `could not describe EKS cluster "${clusterName}" in ${region} (${name || 'Error'}: ${detail}); if the function ` +
+    `could not describe EKS cluster "${clusterName}" in ${region} (${name}: ${detail}); if the function ` +
       'runs in a VPC without internet access, add an EKS interface endpoint or set CLUSTER_ENDPOINT and CLUSTER_CA_DATA.',
     { cause: error },
   );

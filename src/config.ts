@@ -1,5 +1,11 @@
 import { X509Certificate } from 'node:crypto';
-import { CLUSTER_NAME_PATTERN, DEFAULT_NAMESPACE, DNS1123_LABEL, DNS1123_LABEL_MAX, REGION_PATTERN } from './constants.js';
+import {
+  CLUSTER_NAME_PATTERN,
+  DEFAULT_NAMESPACE,
+  DNS1123_LABEL,
+  DNS1123_LABEL_MAX,
+  REGION_PATTERN,
+} from './constants.js';
 import { ConfigurationError } from './errors.js';
 
 /** Where the Kubernetes API server is and the CA that signs its certificate. */
@@ -101,9 +107,12 @@ export function parseEndpoint(value: string, variable: string): string {
     );
   }
   if (url.protocol !== 'https:') {
-    throw new ConfigurationError(`"${value}" must start with https:// (the API server is only reached over verified TLS)`, {
-      variable,
-    });
+    throw new ConfigurationError(
+      `"${value}" must start with https:// (the API server is only reached over verified TLS)`,
+      {
+        variable,
+      },
+    );
   }
   if (url.username || url.password || url.search || url.hash) {
     throw new ConfigurationError('the endpoint must not carry credentials, a query or a fragment', { variable });

@@ -17,7 +17,9 @@ export function buildDeployment({ name, namespace, replicas, image }: Deployment
       template: {
         metadata: { labels },
         spec: {
-          containers: [{ name: 'nginx', image, ports: [{ name: 'http', containerPort: CONTAINER_PORT, protocol: 'TCP' }] }],
+          containers: [
+            { name: 'nginx', image, ports: [{ name: 'http', containerPort: CONTAINER_PORT, protocol: 'TCP' }] },
+          ],
         },
       },
     },

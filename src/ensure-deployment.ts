@@ -148,7 +148,12 @@ function toError(outcome: Exclude<CreateOutcome, { kind: 'created' }>, input: En
         'permissions.yml") and make sure the role is in the group it binds.',
     );
   }
-  return new KubernetesApiError(httpStatus, status.reason ?? '', status.message ?? '', `the cluster answered ${said}. ${hint(httpStatus, request)}`);
+  return new KubernetesApiError(
+    httpStatus,
+    status.reason ?? '',
+    status.message ?? '',
+    `the cluster answered ${said}. ${hint(httpStatus, request)}`,
+  );
 }
 
 function hint(httpStatus: number, request: DeploymentRequest): string {

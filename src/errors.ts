@@ -52,3 +52,16 @@ export class KubernetesApiError extends LambdaEksError {
 export class ClusterUnreachableError extends LambdaEksError {
   override readonly name = 'ClusterUnreachableError';
 }
+
+/** The name, message and code of anything thrown. Duck-typed: errors from Node's internals may come from another
+ * realm (a vm context, a worker), where `instanceof Error` is false. */
+export function describeThrown(thrown: unknown): { name: string; message: string; code: string | undefined } {
+  if (typeof thrown !== 'object' || thrown === null) {
+    return { name: 'Error', message: String(thrown), code: undefined };
+  }
+  const field = (key: string): string | undefined => {
+    const value: unknown = Reflect.get(thrown, key);
+    return typeof value === 'string' ? value : undefined;
+  };
+  return { name: field('name') ?? 'Error', message: field('message') ?? String(thrown), code: field('code') };
+}

@@ -24,7 +24,13 @@ const ALLOWED = `allowed fields: ${FIELDS.join(', ')}`;
 /** Validates an invocation event and applies defaults; throws InvalidEventError naming the field at fault. */
 export function parseEvent(event: unknown, defaultNamespace: string): DeploymentRequest {
   if (event === null || event === undefined) {
-    return { name: DEFAULT_NAME, namespace: defaultNamespace, replicas: DEFAULT_REPLICAS, image: DEFAULT_IMAGE, dryRun: false };
+    return {
+      name: DEFAULT_NAME,
+      namespace: defaultNamespace,
+      replicas: DEFAULT_REPLICAS,
+      image: DEFAULT_IMAGE,
+      dryRun: false,
+    };
   }
   if (typeof event !== 'object' || Array.isArray(event)) {
     throw new InvalidEventError('event', `must be a JSON object (or empty), not ${describe(event)}; ${ALLOWED}`);

@@ -2,6 +2,7 @@ import type { Context } from 'aws-lambda';
 import { resolveCluster } from './cluster.js';
 import { readConfig, readCredentials } from './config.js';
 import { DEADLINE_RESERVE_MS } from './constants.js';
+import { describeThrown } from './errors.js';
 import { ensureDeployment, type DeploymentResult } from './ensure-deployment.js';
 import { parseEvent, type DeploymentRequest } from './event.js';
 import { log } from './log.js';
@@ -44,8 +45,8 @@ export async function handler(event: unknown, context: Context): Promise<Deploym
   } catch (error) {
     log('error', 'invocation', {
       outcome: 'error',
-      errorType: error instanceof Error ? error.name : typeof error,
-      errorMessage: error instanceof Error ? error.message : String(error),
+      errorType: describeThrown(error).name,
+      errorMessage: describeThrown(error).message,
       cluster: clusterName,
       namespace: request?.namespace,
       name: request?.name,

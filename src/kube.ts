@@ -15,6 +15,7 @@ import { ServerConfiguration } from '@kubernetes/client-node/dist/gen/servers.js
 import { ObjectAppsV1Api } from '@kubernetes/client-node/dist/gen/types/ObjectParamAPI.js';
 import type { ClusterEndpoint } from './config.js';
 import { MANAGER, MAX_RESPONSE_BYTES } from './constants.js';
+import { describeThrown } from './errors.js';
 import { warm, type Closable } from './state.js';
 
 export type { V1Deployment };
@@ -83,10 +84,15 @@ export async function createDeployment(call: CreateDeploymentCall): Promise<Crea
       };
     }
     if (error instanceof TransportError) {
-      return { kind: 'unreachable', code: error.code, tlsTrust: TLS_TRUST_CODES.has(error.code), detail: error.message };
+      return {
+        kind: 'unreachable',
+        code: error.code,
+        tlsTrust: TLS_TRUST_CODES.has(error.code),
+        detail: error.message,
+      };
     }
     // The client could not parse a 2xx answer: the server may have acted, so it is worth asking again.
-    return { kind: 'unreachable', code: 'BAD_RESPONSE', tlsTrust: false, detail: messageOf(error) };
+    return { kind: 'unreachable', code: 'BAD_RESPONSE', tlsTrust: false, detail: describeThrown(error).message };
   }
 }
 
@@ -180,15 +186,24 @@ class NodeHttpsLibrary implements HttpLibrary {
           res.on('data', (chunk: Buffer) => {
             size += chunk.length;
             if (size > MAX_RESPONSE_BYTES) {
-              req.destroy(new TransportError('ERR_RESPONSE_TOO_LARGE', `response larger than ${MAX_RESPONSE_BYTES} bytes`));
+              req.destroy(
+                new TransportError('ERR_RESPONSE_TOO_LARGE', `response larger than ${MAX_RESPONSE_BYTES} bytes`),
+              );
               return;
             }
             chunks.push(chunk);
           });
-          res.on('error', fail);
+          res.on('error', (error: unknown) => {
+            const { message } = describeThrown(error);
+            fail(
+              new TransportError('ERR_INCOMPLETE_RESPONSE', `the connection broke during the response (${message})`),
+            );
+          });
           res.on('end', () => {
             if (!res.complete) {
-              fail(new TransportError('ERR_INCOMPLETE_RESPONSE', 'the connection closed before the response was complete'));
+              fail(
+                new TransportError('ERR_INCOMPLETE_RESPONSE', 'the connection closed before the response was complete'),
+              );
               return;
             }
             const data = Buffer.concat(chunks);
@@ -212,11 +227,11 @@ function toTransportError(error: unknown, timeoutMs: number): TransportError {
   if (error instanceof TransportError) {
     return error;
   }
-  if (error instanceof Error && error.name === 'AbortError') {
+  const { name, message, code } = describeThrown(error);
+  if (name === 'AbortError' || name === 'TimeoutError') {
     return new TransportError('ETIMEDOUT', `no complete answer within ${timeoutMs} ms`, { cause: error });
   }
-  const code = error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : 'ERR_NETWORK';
-  return new TransportError(code, messageOf(error), { cause: error });
+  return new TransportError(code ?? 'ERR_NETWORK', message, { cause: error });
 }
 
 function flattenHeaders(headers: IncomingHttpHeaders): Record<string, string> {
@@ -264,8 +279,4 @@ function readStatus(body: unknown): KubeStatus {
     reason: typeof reason === 'string' ? reason : undefined,
     message: typeof message === 'string' ? message : undefined,
   };
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -34,7 +34,10 @@ export async function awsCliToken(input: CliTokenInput): Promise<string> {
     { env, timeout: 60_000 },
   );
   const parsed: unknown = JSON.parse(stdout);
-  const token: unknown = typeof parsed === 'object' && parsed !== null ? Reflect.get(Reflect.get(parsed, 'status') ?? {}, 'token') : undefined;
+  const token: unknown =
+    typeof parsed === 'object' && parsed !== null
+      ? Reflect.get(Reflect.get(parsed, 'status') ?? {}, 'token')
+      : undefined;
   if (typeof token !== 'string') {
     throw new Error(`aws eks get-token printed no status.token: ${stdout.slice(0, 200)}`);
   }

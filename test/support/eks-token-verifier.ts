@@ -53,7 +53,8 @@ export function verifyEksToken(token: string, settings: VerifierSettings): Verdi
     return fail('token does not decode to a URL');
   }
   if (url.protocol !== 'https:') return fail('URL scheme is not https');
-  if (!HOSTS[settings.partition].test(url.host)) return fail(`host ${url.host} is not an STS host of ${settings.partition}`);
+  if (!HOSTS[settings.partition].test(url.host))
+    return fail(`host ${url.host} is not an STS host of ${settings.partition}`);
   const afterScheme = rawUrl.slice('https://'.length);
   const hostEnd = afterScheme.search(/[/?#]/);
   const rawPath = hostEnd < 0 || afterScheme[hostEnd] !== '/' ? '' : afterScheme.slice(hostEnd).split(/[?#]/)[0];
@@ -81,11 +82,13 @@ export function verifyEksToken(token: string, settings: VerifierSettings): Verdi
   const signedHeaders = (get('x-amz-signedheaders') ?? '').split(';');
   if (!signedHeaders.includes('x-k8s-aws-id')) return fail('x-k8s-aws-id is not a signed header');
   const expires = get('x-amz-expires');
-  if (expires === undefined || !/^\d+$/.test(expires) || Number(expires) > 900) return fail('X-Amz-Expires missing or out of 0..900');
+  if (expires === undefined || !/^\d+$/.test(expires) || Number(expires) > 900)
+    return fail('X-Amz-Expires missing or out of 0..900');
   const date = get('x-amz-date');
   const match = date === undefined ? null : /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(date);
   if (!match) return fail('X-Amz-Date missing or malformed');
-  const signedAt = Date.UTC(+match[1]!, +match[2]! - 1, +match[3]!, +match[4]!, +match[5]!, +match[6]!);
+  const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0] = match.slice(1).map(Number);
+  const signedAt = Date.UTC(year, month - 1, day, hour, minute, second);
   if (settings.now - signedAt > 15 * 60 * 1000) return fail('token expired: X-Amz-Date is more than 15 minutes old');
   return checkSignature(url.host, params, signedHeaders, settings);
 }
@@ -101,11 +104,13 @@ function checkSignature(
   const fail = (reason: string): Verdict => ({ ok: false, reason });
   const credential = params.get('x-amz-credential')?.value.split('/') ?? [];
   const [accessKeyId, day, region, service, terminator] = credential;
-  if (!accessKeyId || !day || !region || service !== 'sts' || terminator !== 'aws4_request') return fail('bad X-Amz-Credential');
+  if (!accessKeyId || !day || !region || service !== 'sts' || terminator !== 'aws4_request')
+    return fail('bad X-Amz-Credential');
   const secret = settings.secretFor(accessKeyId);
   if (secret === undefined) return fail('STS: the access key id is unknown');
   const headerValues: Record<string, string> = { host, 'x-k8s-aws-id': settings.clusterName };
-  if (signedHeaders.some((name) => !(name in headerValues))) return fail('STS: a signed header is not sent by the server');
+  if (signedHeaders.some((name) => !(name in headerValues)))
+    return fail('STS: a signed header is not sent by the server');
   const canonicalQuery = [...params.values()]
     .filter(({ name }) => name !== 'X-Amz-Signature')
     .map(({ name, value }) => [rfc3986(name), rfc3986(value)] as const)
@@ -113,10 +118,17 @@ function checkSignature(
     .map(([name, value]) => `${name}=${value}`)
     .join('&');
   const canonicalHeaders = signedHeaders.map((name) => `${name}:${headerValues[name]}\n`).join('');
-  const canonicalRequest = ['GET', '/', canonicalQuery, canonicalHeaders, signedHeaders.join(';'), EMPTY_SHA256].join('\n');
+  const canonicalRequest = ['GET', '/', canonicalQuery, canonicalHeaders, signedHeaders.join(';'), EMPTY_SHA256].join(
+    '\n',
+  );
   const amzDate = params.get('x-amz-date')?.value ?? '';
   const scope = `${day}/${region}/sts/aws4_request`;
-  const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, createHash('sha256').update(canonicalRequest).digest('hex')].join('\n');
+  const stringToSign = [
+    'AWS4-HMAC-SHA256',
+    amzDate,
+    scope,
+    createHash('sha256').update(canonicalRequest).digest('hex'),
+  ].join('\n');
   let key: Buffer = createHmac('sha256', `AWS4${secret}`).update(day).digest();
   for (const part of [region, 'sts', 'aws4_request']) key = createHmac('sha256', key).update(part).digest();
   const expected = Buffer.from(createHmac('sha256', key).update(stringToSign).digest('hex'));

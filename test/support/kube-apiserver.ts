@@ -117,7 +117,13 @@ export class KubeApiStandIn {
     const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');
     const record = (status: number): void => {
-      this.requests.push({ method: req.method ?? '', path: url.pathname, query: url.search, status, authorization: req.headers.authorization });
+      this.requests.push({
+        method: req.method ?? '',
+        path: url.pathname,
+        query: url.search,
+        status,
+        authorization: req.headers.authorization,
+      });
     };
     const fault = this.faults.shift();
     if (fault?.kind === 'reset') {
@@ -126,7 +132,14 @@ export class KubeApiStandIn {
       return;
     }
     if (fault?.kind === 'delay') {
-      await new Promise((resolve) => setTimeout(resolve, fault.ms));
+      // Holds the answer back, but lets go as soon as the client hangs up, so no timer outlives the test.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, fault.ms);
+        req.socket.once('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
       if (req.socket.destroyed) {
         record(0);
         return;
@@ -136,10 +149,27 @@ export class KubeApiStandIn {
       record(fault.code);
       const retryAfter = fault.retryAfterSeconds;
       if (fault.code === 429) {
-        sendStatus(res, 429, 'TooManyRequests', 'Too many requests, please try again later.', retryAfter === undefined ? undefined : { retryAfterSeconds: retryAfter }, retryAfter);
+        sendStatus(
+          res,
+          429,
+          'TooManyRequests',
+          'Too many requests, please try again later.',
+          retryAfter === undefined ? undefined : { retryAfterSeconds: retryAfter },
+          retryAfter,
+        );
       } else {
-        const reasons: Record<number, string> = { 500: 'InternalError', 502: 'BadGateway', 503: 'ServiceUnavailable', 504: 'Timeout' };
-        sendStatus(res, fault.code, reasons[fault.code] ?? 'InternalError', 'the server is currently unable to handle the request');
+        const reasons: Record<number, string> = {
+          500: 'InternalError',
+          502: 'BadGateway',
+          503: 'ServiceUnavailable',
+          504: 'Timeout',
+        };
+        sendStatus(
+          res,
+          fault.code,
+          reasons[fault.code] ?? 'InternalError',
+          'the server is currently unable to handle the request',
+        );
       }
       return;
     }
@@ -163,7 +193,10 @@ export class KubeApiStandIn {
     record(answer.status);
     const payload = JSON.stringify(answer.body);
     if (fault?.kind === 'truncate') {
-      res.writeHead(answer.status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) });
+      res.writeHead(answer.status, {
+        'Content-Type': 'application/json',
+        'Content-Length': Buffer.byteLength(payload),
+      });
       res.write(payload.slice(0, Math.floor(payload.length / 2)));
       setImmediate(() => req.socket.destroy());
       return;
@@ -185,15 +218,25 @@ export class KubeApiStandIn {
     const namespace = decodeURIComponent(match[1] ?? '');
     const allowed = this.options.creators[namespace] ?? [];
     if (!identity.groups.some((group) => allowed.includes(group))) {
-      return statusBody(403, 'Forbidden',
+      return statusBody(
+        403,
+        'Forbidden',
         `deployments.apps is forbidden: User "${identity.username}" cannot create resource "deployments" in API group "apps" in the namespace "${namespace}"`,
-        { group: 'apps', kind: 'deployments' });
+        { group: 'apps', kind: 'deployments' },
+      );
     }
     if (!this.options.namespaces.includes(namespace)) {
-      return statusBody(404, 'NotFound', `namespaces "${namespace}" not found`, { name: namespace, kind: 'namespaces' });
+      return statusBody(404, 'NotFound', `namespaces "${namespace}" not found`, {
+        name: namespace,
+        kind: 'namespaces',
+      });
     }
     if (!(req.headers['content-type'] ?? '').startsWith('application/json')) {
-      return statusBody(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`);
+      return statusBody(
+        415,
+        'UnsupportedMediaType',
+        `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`,
+      );
     }
     const dryRun = url.searchParams.getAll('dryRun');
     if (dryRun.some((value) => value !== 'All')) {
@@ -210,18 +253,30 @@ export class KubeApiStandIn {
     }
     const objectNamespace = at(object, 'metadata', 'namespace');
     if (objectNamespace !== undefined && objectNamespace !== namespace) {
-      return statusBody(400, 'BadRequest', 'the namespace of the provided object does not match the namespace sent on the request');
+      return statusBody(
+        400,
+        'BadRequest',
+        'the namespace of the provided object does not match the namespace sent on the request',
+      );
     }
     const rawName = at(object, 'metadata', 'name');
     const name = typeof rawName === 'string' ? rawName : '';
     const invalid = validateDeployment(object, name);
     if (invalid) {
-      return statusBody(422, 'Invalid', `Deployment.apps "${name}" is invalid: ${invalid.field}: ${invalid.message}`,
-        { name, group: 'apps', kind: 'Deployment', causes: [{ reason: invalid.reason, message: invalid.message, field: invalid.field }] });
+      return statusBody(422, 'Invalid', `Deployment.apps "${name}" is invalid: ${invalid.field}: ${invalid.message}`, {
+        name,
+        group: 'apps',
+        kind: 'Deployment',
+        causes: [{ reason: invalid.reason, message: invalid.message, field: invalid.field }],
+      });
     }
     const key = `${namespace}/${name}`;
     if (this.deployments.has(key)) {
-      return statusBody(409, 'AlreadyExists', `deployments.apps "${name}" already exists`, { name, group: 'apps', kind: 'deployments' });
+      return statusBody(409, 'AlreadyExists', `deployments.apps "${name}" already exists`, {
+        name,
+        group: 'apps',
+        kind: 'deployments',
+      });
     }
     const stored: StoredObject = {
       ...stringMap(object),
@@ -275,13 +330,24 @@ function stringMap(value: unknown): Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? { ...value } : {};
 }
 
-function validateDeployment(object: unknown, name: string): { field: string; message: string; reason: string } | undefined {
+function validateDeployment(
+  object: unknown,
+  name: string,
+): { field: string; message: string; reason: string } | undefined {
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(name) || name.length > 253) {
-    return { field: 'metadata.name', reason: 'FieldValueInvalid', message: `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'` };
+    return {
+      field: 'metadata.name',
+      reason: 'FieldValueInvalid',
+      message: `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`,
+    };
   }
   const replicas = at(object, 'spec', 'replicas');
   if (typeof replicas === 'number' && replicas < 0) {
-    return { field: 'spec.replicas', reason: 'FieldValueInvalid', message: `Invalid value: ${replicas}: must be greater than or equal to 0` };
+    return {
+      field: 'spec.replicas',
+      reason: 'FieldValueInvalid',
+      message: `Invalid value: ${replicas}: must be greater than or equal to 0`,
+    };
   }
   const matchLabels = stringMap(at(object, 'spec', 'selector', 'matchLabels'));
   const labels = stringMap(at(object, 'spec', 'template', 'metadata', 'labels'));
@@ -289,8 +355,14 @@ function validateDeployment(object: unknown, name: string): { field: string; mes
     return { field: 'spec.selector', reason: 'FieldValueRequired', message: 'Required value' };
   }
   if (Object.entries(matchLabels).some(([key, value]) => labels[key] !== value)) {
-    const shown = `map[string]string{${Object.entries(labels).map(([k, v]) => `"${k}":"${String(v)}"`).join(', ')}}`;
-    return { field: 'spec.template.metadata.labels', reason: 'FieldValueInvalid', message: `Invalid value: ${shown}: \`selector\` does not match template \`labels\`` };
+    const shown = `map[string]string{${Object.entries(labels)
+      .map(([k, v]) => `"${k}":"${String(v)}"`)
+      .join(', ')}}`;
+    return {
+      field: 'spec.template.metadata.labels',
+      reason: 'FieldValueInvalid',
+      message: `Invalid value: ${shown}: \`selector\` does not match template \`labels\``,
+    };
   }
   const containers = at(object, 'spec', 'template', 'spec', 'containers');
   if (!Array.isArray(containers) || containers.length === 0) {
@@ -301,19 +373,44 @@ function validateDeployment(object: unknown, name: string): { field: string; mes
     return typeof image !== 'string' || image.trim() === '';
   });
   if (index >= 0) {
-    return { field: `spec.template.spec.containers[${index}].image`, reason: 'FieldValueRequired', message: 'Required value' };
+    return {
+      field: `spec.template.spec.containers[${index}].image`,
+      reason: 'FieldValueRequired',
+      message: 'Required value',
+    };
   }
   return undefined;
 }
 
-function statusBody(code: number, reason: string, message: string, details?: Record<string, unknown>): { status: number; body: unknown } {
+function statusBody(
+  code: number,
+  reason: string,
+  message: string,
+  details?: Record<string, unknown>,
+): { status: number; body: unknown } {
   return {
     status: code,
-    body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code },
+    body: {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message,
+      reason,
+      ...(details ? { details } : {}),
+      code,
+    },
   };
 }
 
-function sendStatus(res: ServerResponse, code: number, reason: string, message: string, details?: Record<string, unknown>, retryAfterSeconds?: number): void {
+function sendStatus(
+  res: ServerResponse,
+  code: number,
+  reason: string,
+  message: string,
+  details?: Record<string, unknown>,
+  retryAfterSeconds?: number,
+): void {
   const headers: Record<string, string> = { 'Content-Type': 'application/json' };
   if (retryAfterSeconds !== undefined) headers['Retry-After'] = String(retryAfterSeconds);
   res.writeHead(code, headers);

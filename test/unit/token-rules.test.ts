@@ -19,13 +19,21 @@ const same = (token: string): string => token;
 type Mutation = [string, (token: string, url: string) => string, Partial<VerifierSettings>];
 const mutations: Mutation[] = [
   ['padded base64', (token) => `${token}${'='.repeat((4 - ((token.length - 11) % 4)) % 4 || 2)}`, {}],
-  ['the standard base64 alphabet', (_token, url) => `k8s-aws-v1.${Buffer.from(url).toString('base64').replace(/=+$/, '')}`, {}],
+  [
+    'the standard base64 alphabet',
+    (_token, url) => `k8s-aws-v1.${Buffer.from(url).toString('base64').replace(/=+$/, '')}`,
+    {},
+  ],
   ['a raw ";" in the query', swap('host%3Bx-k8s-aws-id', 'host;x-k8s-aws-id'), {}],
   ['SignedHeaders=host only', swap('host%3Bx-k8s-aws-id', 'host'), {}],
   ['no X-Amz-Expires', swap('&X-Amz-Expires=60', ''), {}],
   ['X-Amz-Expires=901', swap('X-Amz-Expires=60', 'X-Amz-Expires=901'), {}],
   ['an extra parameter', (_token, url) => encode(`${url}&X-Amz-User-Agent=aws-cli`), {}],
-  ['a duplicate parameter', swap('?Action=GetCallerIdentity', '?Action=GetCallerIdentity&action=GetCallerIdentity'), {}],
+  [
+    'a duplicate parameter',
+    swap('?Action=GetCallerIdentity', '?Action=GetCallerIdentity&action=GetCallerIdentity'),
+    {},
+  ],
   ['an empty path', swap('.amazonaws.com/?', '.amazonaws.com?'), {}],
   ['http', swap('https://', 'http://'), {}],
   ['4097 characters', (token) => `${token}${'A'.repeat(4097 - token.length)}`, {}],

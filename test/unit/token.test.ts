@@ -20,20 +20,30 @@ function decode(token: string): URL {
 }
 
 describe('mintEksToken against the AWS CLI', () => {
-  it.each(cases)('is byte-identical to aws eks get-token in $region, $session a session token', async ({ region, sessionToken }) => {
-    const credentials = sessionToken
-      ? { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY, sessionToken }
-      : { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY };
-    const [ours, cli] = await Promise.all([
-      mintEksToken({ credentials, region, clusterName: 'demo-cluster', signingDate: FROZEN_DATE }),
-      awsCliToken({ clusterName: 'demo-cluster', region, accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY, frozenTime: FROZEN, ...(sessionToken ? { sessionToken } : {}) }),
-    ]);
+  it.each(cases)(
+    'is byte-identical to aws eks get-token in $region, $session a session token',
+    async ({ region, sessionToken }) => {
+      const credentials = sessionToken
+        ? { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY, sessionToken }
+        : { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY };
+      const [ours, cli] = await Promise.all([
+        mintEksToken({ credentials, region, clusterName: 'demo-cluster', signingDate: FROZEN_DATE }),
+        awsCliToken({
+          clusterName: 'demo-cluster',
+          region,
+          accessKeyId: ACCESS_KEY_ID,
+          secretAccessKey: SECRET_ACCESS_KEY,
+          frozenTime: FROZEN,
+          ...(sessionToken ? { sessionToken } : {}),
+        }),
+      ]);
 
-    const [ourUrl, cliUrl] = [decode(ours), decode(cli)];
-    expect(ourUrl.host).toBe(cliUrl.host);
-    expect(Object.fromEntries(ourUrl.searchParams)).toEqual(Object.fromEntries(cliUrl.searchParams));
-    expect(ours).toBe(cli);
-  });
+      const [ourUrl, cliUrl] = [decode(ours), decode(cli)];
+      expect(ourUrl.host).toBe(cliUrl.host);
+      expect(Object.fromEntries(ourUrl.searchParams)).toEqual(Object.fromEntries(cliUrl.searchParams));
+      expect(ours).toBe(cli);
+    },
+  );
 });
 
 describe('stsHost', () => {

@@ -1,0 +1,63 @@
+// The test bed most end-to-end tests share: a PKI, a stand-in API server for cluster "demo" and the environment a
+// Lambda function for it would have.
+import { KubeApiStandIn, type StandInOptions } from './kube-apiserver.js';
+import { makeTestPki, type TestPki } from './pki.js';
+
+export const CLUSTER_NAME = 'demo';
+export const ACCESS_KEY_ID = 'ASIAE2ETESTKEY000001';
+export const SECRET_ACCESS_KEY = 'e2e/Secret+Access/Key0000000000000000000';
+export const SESSION_TOKEN = 'IQoJb3JpZ2luX2VjE2e2e//////////wEaCXVzLXdlc3QtMiJGMEQCIFakeSessionToken+AAAA==';
+export const ROLE_USER = 'arn:aws:sts::111122223333:assumed-role/lambda-eks-DeployerFunctionRole/lambda-eks';
+export const GROUP = 'lambda-deployers';
+
+export interface TestBed {
+  readonly pki: TestPki;
+  readonly server: KubeApiStandIn;
+  readonly env: Record<string, string>;
+}
+
+/** Starts a stand-in for "demo" whose RBAC lets the function's group create deployments in default and team-a;
+ * namespace "locked" exists without that grant; "missing" does not exist, but is granted (as a ClusterRoleBinding
+ * would grant it), so that the request gets as far as the namespace check. */
+export async function startTestBed(overrides: Partial<StandInOptions> = {}, pki = makeTestPki()): Promise<TestBed> {
+  const server = new KubeApiStandIn({
+    tls: pki.server,
+    clusterName: CLUSTER_NAME,
+    identities: {
+      [ACCESS_KEY_ID]: {
+        secretAccessKey: SECRET_ACCESS_KEY,
+        sessionToken: SESSION_TOKEN,
+        username: ROLE_USER,
+        groups: [GROUP],
+      },
+    },
+    namespaces: ['default', 'team-a', 'locked'],
+    creators: { default: [GROUP], 'team-a': [GROUP], missing: [GROUP] },
+    ...overrides,
+  });
+  const url = await server.start();
+  return { pki, server, env: functionEnv(url, pki.caData) };
+}
+
+/** The environment of a function configured with an endpoint and CA. */
+export function functionEnv(endpoint: string, caData: string): Record<string, string> {
+  return {
+    CLUSTER_NAME,
+    CLUSTER_ENDPOINT: endpoint,
+    CLUSTER_CA_DATA: caData,
+    AWS_REGION: 'us-west-2',
+    AWS_ACCESS_KEY_ID: ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY,
+    AWS_SESSION_TOKEN: SESSION_TOKEN,
+  };
+}
+
+/** Every secret a log line or an error must never contain: the credentials and every token the server saw. */
+export function secretsSeenBy(...servers: KubeApiStandIn[]): string[] {
+  const tokens = servers.flatMap((server) =>
+    server.requests.flatMap((request) =>
+      request.authorization ? [request.authorization.replace(/^Bearer /, '')] : [],
+    ),
+  );
+  return [SECRET_ACCESS_KEY, SESSION_TOKEN, ...new Set(tokens)];
+}

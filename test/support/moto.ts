@@ -1,0 +1,100 @@
+// Starts moto (the AWS API emulator in the machine image) on 127.0.0.1 for the duration of a test file, and talks to
+// it with the real AWS CLI.
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { createServer, connect } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { PROJECT_ROOT } from './lambda.js';
+
+const run = promisify(execFile);
+
+export const MOTO_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' };
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+export class Moto {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly url: string,
+  ) {}
+
+  /** Starts moto with EKS clusters seeded to the given endpoint and CA; waits (at most 20 s) until it listens. */
+  static async start(seed: { endpoint: string; caData: string }): Promise<Moto> {
+    const port = await freePort();
+    const child = spawn(
+      'python3',
+      [join(PROJECT_ROOT, 'test/support/moto_eks.py'), '-H', '127.0.0.1', '-p', String(port)],
+      {
+        env: { ...process.env, MOTO_EKS_ENDPOINT: seed.endpoint, MOTO_EKS_CA_DATA: seed.caData },
+        stdio: 'ignore',
+      },
+    );
+    for (let attempt = 0; attempt < 200; attempt += 1) {
+      if (await accepts(port)) return new Moto(child, `http://127.0.0.1:${port}`);
+      if (child.exitCode !== null) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    child.kill('SIGKILL');
+    throw new Error('moto_server did not start within 20 s');
+  }
+
+  /** Runs the AWS CLI against moto and returns its parsed JSON output. */
+  async aws(...args: string[]): Promise<unknown> {
+    const { stdout } = await run(
+      'aws',
+      ['--endpoint-url', this.url, '--region', 'us-west-2', '--output', 'json', ...args],
+      {
+        env: {
+          PATH: process.env['PATH'] ?? '',
+          HOME: '/nonexistent',
+          AWS_CONFIG_FILE: '/dev/null',
+          AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+          ...MOTO_CREDENTIALS,
+        },
+      },
+    );
+    return JSON.parse(stdout);
+  }
+
+  /** Creates an EKS cluster in moto. */
+  async createCluster(name: string): Promise<void> {
+    await this.aws(
+      'eks',
+      'create-cluster',
+      '--name',
+      name,
+      '--role-arn',
+      'arn:aws:iam::123456789012:role/eks',
+      '--resources-vpc-config',
+      'subnetIds=subnet-12345678',
+    );
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGTERM');
+    await exited;
+  }
+}
