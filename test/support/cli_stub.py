@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Stand-in for the aws, sam, kubectl and eksctl CLIs in the script tests (installed under each name in a temporary
+bin directory). Each call is appended to $STUB_LOG as one JSON line {"tool", "args"}; the answers come from the
+scenario in $STUB_SCENARIO and follow the real CLIs: --query is evaluated with JMESPath (the library the AWS CLI uses)
+and --output text is formatted as the AWS CLI formats it, tab-separated, None for null, True/False for booleans.
+"""
+
+import json
+import os
+import sys
+
+import jmespath
+
+TOOL = os.path.basename(sys.argv[0])
+ARGS = sys.argv[1:]
+
+
+def scenario():
+    with open(os.environ["STUB_SCENARIO"], encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def record():
+    with open(os.environ["STUB_LOG"], "a", encoding="utf-8") as handle:
+        handle.write(json.dumps({"tool": TOOL, "args": ARGS}) + "\n")
+
+
+def option(name, default=None):
+    return ARGS[ARGS.index(name) + 1] if name in ARGS else default
+
+
+def counter(name):
+    path = os.path.join(os.path.dirname(os.environ["STUB_LOG"]), f"{name}.count")
+    count = int(open(path, encoding="utf-8").read()) if os.path.exists(path) else 0
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(str(count + 1))
+    return count
+
+
+def text(value):
+    if value is None:
+        return "None"
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, list):
+        if value and all(isinstance(item, list) for item in value):
+            return "\n".join(text(item) for item in value)
+        return "\t".join(text(item) for item in value)
+    if isinstance(value, dict):
+        return "\t".join(text(item) for item in value.values())
+    return str(value)
+
+
+def answer(document):
+    query = option("--query")
+    value = jmespath.search(query, document) if query else document
+    if option("--output") == "text":
+        print(text(value))
+    else:
+        print(json.dumps(value, indent=4))
+
+
+def fail(message, code=254):
+    print(message, file=sys.stderr)
+    sys.exit(code)
+
+
+def aws(s):
+    command = " ".join(ARGS[:2])
+    if command == "sts get-caller-identity":
+        if not s.get("credentials", True):
+            fail("Unable to locate credentials. You can configure credentials by running \"aws configure\".", 253)
+        answer({"UserId": "AIDA", "Account": "111122223333", "Arn": "arn:aws:iam::111122223333:user/platform"})
+    elif command == "eks describe-cluster":
+        cluster = s.get("cluster")
+        if cluster is None:
+            fail(f"An error occurred (ResourceNotFoundException) when calling the DescribeCluster operation: No cluster found for name: {option('--name')}.")
+        answer({"cluster": cluster})
+    elif command == "cloudformation describe-stacks":
+        answer({"Stacks": [{"StackName": option("--stack-name"), "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in s["outputs"].items()]}]})
+    elif command == "eks update-kubeconfig":
+        with open(option("--kubeconfig"), "w", encoding="utf-8") as handle:
+            handle.write("apiVersion: v1\nkind: Config\n")
+        print(f"Added new context to {option('--kubeconfig')}")
+    elif command == "lambda invoke":
+        results = s["invokeResults"]
+        result = results[min(counter("invoke"), len(results) - 1)]
+        with open(ARGS[-1], "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(result, separators=(",", ":")))
+        reply = {"StatusCode": 200, "ExecutedVersion": "$LATEST"}
+        if "errorType" in result:
+            reply["FunctionError"] = "Unhandled"
+        print(json.dumps(reply, indent=4))
+    elif command == "configure get":
+        fail("", 1)
+    else:
+        fail(f"stub aws: unexpected command {ARGS}", 2)
+
+
+def sam(s):
+    if ARGS[:1] == ["deploy"]:
+        if s.get("samDeployFails"):
+            fail("Error: Failed to create/update the stack: lambda-eks-demo, Waiter StackCreateComplete failed", 1)
+        print("Successfully created/updated stack - lambda-eks-demo in us-west-2")
+    elif ARGS[:2] == ["local", "invoke"]:
+        print(json.dumps(s["invokeResults"][0]))
+    else:
+        fail(f"stub sam: unexpected command {ARGS}", 2)
+
+
+def kubectl(s):
+    if "auth" in ARGS and "can-i" in ARGS:
+        allowed = s.get("canCreateRoles", True)
+        print("yes" if allowed else "no")
+        sys.exit(0 if allowed else 1)
+    if "apply" in ARGS:
+        print("role.rbac.authorization.k8s.io/lambda-eks-deployer created")
+        print("rolebinding.rbac.authorization.k8s.io/lambda-eks-deployer created")
+        return
+    fail(f"stub kubectl: unexpected command {ARGS}", 2)
+
+
+def eksctl(s):
+    if ARGS[:2] == ["get", "iamidentitymapping"]:
+        if s.get("mapped"):
+            print(f"ARN\tUSERNAME\tGROUPS\n{option('--arn')}\tlambda-eks\tlambda-deployers")
+            return
+        fail(f"Error: no iamidentitymapping with arn \"{option('--arn')}\" found", 1)
+    if ARGS[:2] == ["create", "iamidentitymapping"]:
+        print(f"2026-01-01 00:00:00 [i]  adding identity \"{option('--arn')}\" to auth ConfigMap")
+        return
+    fail(f"stub eksctl: unexpected command {ARGS}", 2)
+
+
+if __name__ == "__main__":
+    record()
+    {"aws": aws, "sam": sam, "kubectl": kubectl, "eksctl": eksctl}[TOOL](scenario())
