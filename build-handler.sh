@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Type-checks the project and bundles the Lambda function into dist/index.mjs (+ source map), the CodeUri and
-# Handler that template.yml points at.
+# Type-checks the project and bundles the Lambda function into dist/: index.mjs (the handler: template.yml's CodeUri
+# and Handler) and describe-cluster.mjs (the AWS SDK's DescribeCluster, loaded only when the function has no
+# CLUSTER_ENDPOINT), each with its source map.
 # Usage: ./build-handler.sh
 set -euo pipefail
 
@@ -18,9 +19,9 @@ fi
 # npm puts the project's Node 24 (devDependency "node") first on PATH; esbuild and tsc run on it.
 echo "build-handler.sh: type-checking" >&2
 npm exec --offline -- tsc -p tsconfig.json
-echo "build-handler.sh: bundling src/handler.ts into dist/index.mjs" >&2
+echo "build-handler.sh: bundling into dist/" >&2
 rm -rf dist
-mkdir -p dist
-npm exec --offline -- node esbuild.config.mjs src/handler.ts dist/index.mjs dist/meta.json
-rm -f dist/meta.json
-echo "build-handler.sh: built dist/index.mjs ($(wc -c < dist/index.mjs) bytes)" >&2
+npm exec --offline -- node esbuild.config.mjs dist
+for file in dist/*.mjs; do
+  echo "build-handler.sh: built $file ($(wc -c < "$file") bytes)" >&2
+done

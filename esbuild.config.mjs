@@ -1,10 +1,14 @@
 // The one esbuild configuration: build-handler.sh bundles the function with it and the benchmark bundles its
-// baseline with the same flags. Usage: node esbuild.config.mjs <entry.ts> <outfile.mjs> [metafile.json]
-import { writeFile } from 'node:fs/promises';
+// baseline with the same options. Usage: node esbuild.config.mjs <outdir> [<name>=<entry.ts> ...]
+// (without entries: the function's own, FUNCTION_ENTRIES)
 import { build } from 'esbuild';
 
+/** The function's entry points: the handler, and the DescribeCluster call with the AWS SDK, which the handler imports
+ * only when it has to discover its cluster (see src/describe-cluster.ts). */
+export const FUNCTION_ENTRIES = { index: 'src/handler.ts', 'describe-cluster': 'src/describe-cluster.ts' };
+
 /** client-node's generated client imports undici for its default fetch library; we give it our own HTTP library,
- * so undici is never called. Marking it side-effect free lets esbuild drop its 700 KB from the bundle. */
+ * so undici is never called. Marking it side-effect free lets esbuild drop its 700 KB. */
 const undiciUnused = {
   name: 'undici-unused',
   setup(pluginBuild) {
@@ -23,11 +27,23 @@ const undiciUnused = {
   },
 };
 
-/** Options shared by every bundle: one ESM file for Node 24 (Lambda nodejs24.x), minified, with a source map. */
-export function bundleOptions(entry, outfile, { dropUndici = true } = {}) {
+/** Each entry point becomes one self-contained file; `import('./describe-cluster.js')` stays a run-time import of
+ * the sibling file instead of being inlined. */
+const siblingEntries = {
+  name: 'sibling-entries',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^\.\/describe-cluster\.js$/ }, (args) =>
+      args.kind === 'dynamic-import' ? { path: './describe-cluster.mjs', external: true } : undefined,
+    );
+  },
+};
+
+/** Options shared by every bundle: ES modules for Node 24 (Lambda nodejs24.x), minified, with source maps. */
+export function bundleOptions(entryPoints, outdir) {
   return {
-    entryPoints: [entry],
-    outfile,
+    entryPoints,
+    outdir,
+    outExtension: { '.js': '.mjs' },
     bundle: true,
     platform: 'node',
     target: 'node24',
@@ -43,19 +59,17 @@ export function bundleOptions(entry, outfile, { dropUndici = true } = {}) {
     banner: {
       js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
     },
-    plugins: dropUndici ? [undiciUnused] : [],
+    plugins: [undiciUnused, siblingEntries],
     logLevel: 'warning',
   };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const [entry, outfile, metafile] = process.argv.slice(2);
-  if (!entry || !outfile) {
-    console.error('usage: node esbuild.config.mjs <entry.ts> <outfile.mjs> [metafile.json]');
+  const [outdir, ...pairs] = process.argv.slice(2);
+  const entryPoints = pairs.length > 0 ? Object.fromEntries(pairs.map((pair) => pair.split('='))) : FUNCTION_ENTRIES;
+  if (!outdir || Object.values(entryPoints).some((entry) => !entry)) {
+    console.error('usage: node esbuild.config.mjs <outdir> [<name>=<entry.ts> ...]');
     process.exit(2);
   }
-  const result = await build(bundleOptions(entry, outfile));
-  if (metafile) {
-    await writeFile(metafile, JSON.stringify(result.metafile));
-  }
+  await build(bundleOptions(entryPoints, outdir));
 }

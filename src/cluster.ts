@@ -1,17 +1,11 @@
 import type { ClusterEndpoint, FunctionConfig } from './config.js';
+import type { DescribedCluster } from './describe-cluster.js';
 import { decodeCaData, parseEndpoint } from './config.js';
 import { ClusterUnreachableError, ConfigurationError, describeThrown } from './errors.js';
 import { warm } from './state.js';
 
 /** DescribeCluster gets this long, at most, including the SDK's own retries. */
 const DESCRIBE_TIMEOUT_MS = 10_000;
-
-/** The raw answer of DescribeCluster that the function uses. */
-export interface DescribedCluster {
-  readonly status: string | undefined;
-  readonly endpoint: string | undefined;
-  readonly caData: string | undefined;
-}
 
 /** Returns the API server endpoint and CA: from the configuration when it has them, else from EKS DescribeCluster,
  * asked once per execution environment (a failure is not cached). Throws ConfigurationError when the cluster does not
@@ -21,7 +15,7 @@ export async function resolveCluster(config: FunctionConfig, deadline: number): 
   if (config.cluster) {
     return config.cluster;
   }
-  warm.cluster ??= describeCluster(config.clusterName, config.region, deadline).then((described) =>
+  warm.cluster ??= discover(config.clusterName, config.region, deadline).then((described) =>
     toClusterEndpoint(config.clusterName, described),
   );
   try {
@@ -32,25 +26,17 @@ export async function resolveCluster(config: FunctionConfig, deadline: number): 
   }
 }
 
-/** Calls EKS DescribeCluster with the AWS SDK, which honours AWS_ENDPOINT_URL_EKS and the other standard settings.
- * The SDK is imported here, lazily, so that a function configured with CLUSTER_ENDPOINT never loads it. */
-export async function describeCluster(
-  clusterName: string,
-  region: string,
-  deadline: number,
-): Promise<DescribedCluster> {
-  const { EKSClient, DescribeClusterCommand } = await import('@aws-sdk/client-eks');
-  const client = new EKSClient({ region, maxAttempts: 3 });
-  const timeout = Math.max(1, Math.min(DESCRIBE_TIMEOUT_MS, deadline - Date.now()));
+/** Asks EKS DescribeCluster, loading the SDK (a file of its own in the bundle) only now. */
+async function discover(clusterName: string, region: string, deadline: number): Promise<DescribedCluster> {
+  const { describeCluster } = await import('./describe-cluster.js');
   try {
-    const { cluster } = await client.send(new DescribeClusterCommand({ name: clusterName }), {
-      abortSignal: AbortSignal.timeout(timeout),
-    });
-    return { status: cluster?.status, endpoint: cluster?.endpoint, caData: cluster?.certificateAuthority?.data };
+    return await describeCluster(
+      clusterName,
+      region,
+      Math.max(1, Math.min(DESCRIBE_TIMEOUT_MS, deadline - Date.now())),
+    );
   } catch (error) {
     throw describeFailure(clusterName, region, error);
-  } finally {
-    client.destroy();
   }
 }
 

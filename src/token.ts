@@ -1,8 +1,8 @@
 import { partition } from '@aws-sdk/core/client';
-import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentials } from './config.js';
 import { CLUSTER_ID_HEADER, TOKEN_PREFIX, TOKEN_PRESIGN_EXPIRES_SECONDS } from './constants.js';
+import { Sha256 } from './sha256.js';
 
 /** What a token is minted from. `signingDate` is a value, not a clock read, so a token is reproducible. */
 export interface TokenInput {
@@ -27,19 +27,25 @@ const QUERY_ORDER = [
 ] as const;
 const ACCEPTED: ReadonlySet<string> = new Set(QUERY_ORDER);
 
-const sha256 = Hash.bind(null, 'sha256');
-
 /** The regional STS host for a region, with the DNS suffix of its partition as the AWS SDK's partition table gives
  * it: sts.us-east-1.amazonaws.com, sts.cn-north-1.amazonaws.com.cn. */
 export function stsHost(region: string): string {
-  return `sts.${region}.${partition(region).dnsSuffix}`;
+  let host = stsHosts.get(region);
+  if (host === undefined) {
+    host = `sts.${region}.${partition(region).dnsSuffix}`;
+    stsHosts.set(region, host);
+  }
+  return host;
 }
+
+/** partition() scans the SDK's partition table with regular expressions; a function only ever asks for one region. */
+const stsHosts = new Map<string, string>();
 
 /** Mints an EKS bearer token: `k8s-aws-v1.` + unpadded base64url of a presigned STS GetCallerIdentity URL with
  * `x-k8s-aws-id` signed. Pure: the same input gives the same token. Throws only if the signer misbehaves. */
 export async function mintEksToken({ credentials, region, clusterName, signingDate }: TokenInput): Promise<string> {
   const hostname = stsHost(region);
-  const signer = new SignatureV4({ service: 'sts', region, credentials, sha256, uriEscapePath: true });
+  const signer = new SignatureV4({ service: 'sts', region, credentials, sha256: Sha256, uriEscapePath: true });
   const presigned = await signer.presign(
     {
       method: 'GET',

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { describeCluster } from '../../src/cluster.js';
+import { describeCluster } from '../../src/describe-cluster.js';
 import { CLUSTER_NAME, startTestBed, type TestBed } from '../support/fixture.js';
 import { LambdaEnvironment } from '../support/lambda.js';
 import { Moto, MOTO_CREDENTIALS } from '../support/moto.js';
@@ -53,7 +53,7 @@ describe('describeCluster against moto', () => {
       AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
     });
     try {
-      const described = await describeCluster('raw-random-ca', 'us-west-2', Date.now() + 10_000);
+      const described = await describeCluster('raw-random-ca', 'us-west-2', 10_000);
       const cli = await moto.aws('eks', 'describe-cluster', '--name', 'raw-random-ca');
       expect(cli).toMatchObject({
         cluster: {

@@ -61,6 +61,20 @@ function at(value: unknown, ...path: string[]): unknown {
   return current;
 }
 
+/** NODE_OPTIONS as the template sets it for the function, which Lambda passes to the runtime's Node process. */
+export function templateNodeOptions(templatePath?: string): string {
+  const value = at(
+    readTemplate(templatePath),
+    'Resources',
+    'DeployerFunction',
+    'Properties',
+    'Environment',
+    'Variables',
+    'NODE_OPTIONS',
+  );
+  return typeof value === 'string' ? value : '';
+}
+
 /** The file and export Lambda would load for the template's function. */
 export function resolveHandler(templatePath?: string): { file: string; exportName: string } {
   const template = readTemplate(templatePath);
@@ -124,8 +138,8 @@ export class LambdaEnvironment {
   static async start(env: Record<string, string>): Promise<LambdaEnvironment> {
     const { file, exportName } = resolveHandler();
     const child = fork(join(PROJECT_ROOT, 'test/support/lambda-runtime.mjs'), [file, exportName], {
-      env: { PATH: process.env['PATH'] ?? '', TZ: 'UTC', ...env },
-      execArgv: ['--enable-source-maps'],
+      env: { PATH: process.env['PATH'] ?? '', TZ: 'UTC', NODE_OPTIONS: templateNodeOptions(), ...env },
+      execArgv: [],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     const lines: string[] = [];
