@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { CLUSTER_NAME, GROUP, secretsSeenBy, startTestBed, type TestBed } from '../support/fixture.js';
 import { KubeApiStandIn } from '../support/kube-apiserver.js';
 import { allLogLines, LambdaEnvironment, type Invocation } from '../support/lambda.js';
+import { recordSecrets } from '../support/run-record.js';
 
 let bed: TestBed;
 const environments: LambdaEnvironment[] = [];
@@ -123,10 +124,9 @@ describe('the bundled handler, loaded as Lambda loads it', () => {
   });
 
   it('explains the identity mapping when the cluster answers 401', async () => {
-    const lambda = await environment({
-      ...bed.env,
-      AWS_SECRET_ACCESS_KEY: 'not/the+secret/STS/knows00000000000000000',
-    });
+    const wrongSecret = 'not/the+secret/STS/knows00000000000000000';
+    recordSecrets(wrongSecret);
+    const lambda = await environment({ ...bed.env, AWS_SECRET_ACCESS_KEY: wrongSecret });
 
     const invocation = await invoke(lambda, {});
 

@@ -2,6 +2,7 @@
 // Lambda function for it would have.
 import { KubeApiStandIn, type StandInOptions } from './kube-apiserver.js';
 import { makeTestPki, type TestPki } from './pki.js';
+import { recordSecrets } from './run-record.js';
 
 export const CLUSTER_NAME = 'demo';
 export const ACCESS_KEY_ID = 'ASIAE2ETESTKEY000001';
@@ -36,6 +37,7 @@ export async function startTestBed(overrides: Partial<StandInOptions> = {}, pki 
     ...overrides,
   });
   const url = await server.start();
+  recordSecrets(SECRET_ACCESS_KEY, SESSION_TOKEN);
   return { pki, server, env: functionEnv(url, pki.caData) };
 }
 

@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:https';
 import type { Socket } from 'node:net';
 import type { KeyPair } from './pki.js';
 import { verifyEksToken, type Partition } from './eks-token-verifier.js';
+import { recordSecrets } from './run-record.js';
 
 export interface Identity {
   readonly secretAccessKey: string;
@@ -60,6 +61,8 @@ export class KubeApiStandIn {
   readonly requests: RecordedRequest[] = [];
   readonly deployments = new Map<string, StoredObject>();
   handshakes = 0;
+  /** TLS handshakes that failed, e.g. because the client did not trust the certificate. */
+  tlsFailures = 0;
   private readonly faults: Fault[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly server: Server;
@@ -73,6 +76,9 @@ export class KubeApiStandIn {
     });
     this.server.on('secureConnection', () => {
       this.handshakes += 1;
+    });
+    this.server.on('tlsClientError', () => {
+      this.tlsFailures += 1;
     });
     this.server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
@@ -111,6 +117,7 @@ export class KubeApiStandIn {
     this.deployments.clear();
     this.requests.length = 0;
     this.handshakes = 0;
+    this.tlsFailures = 0;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -301,6 +308,7 @@ export class KubeApiStandIn {
     if (token === undefined) {
       return undefined;
     }
+    recordSecrets(token);
     const verdict = verifyEksToken(token, {
       clusterName: this.options.clusterName,
       partition: this.options.partition ?? 'aws',

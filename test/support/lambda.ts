@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, type Tags } from 'yaml';
+import { recordOutput } from './run-record.js';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -147,6 +148,7 @@ export class LambdaEnvironment {
       for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
         lines.push(line);
         allLogLines.push(line);
+        recordOutput(line);
       }
     };
     child.stdout?.on('data', collect);
@@ -182,6 +184,7 @@ export class LambdaEnvironment {
       this.pending.set(id, (message) => {
         clearTimeout(timer);
         const durationMs = performance.now() - started;
+        if (!message.ok) recordOutput(message.errorMessage ?? '');
         resolveInvocation(
           message.ok
             ? { ok: true, result: message.result ?? {}, durationMs }

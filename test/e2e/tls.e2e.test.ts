@@ -1,0 +1,53 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { CLUSTER_NAME, startTestBed, type TestBed } from '../support/fixture.js';
+import { KubeApiStandIn } from '../support/kube-apiserver.js';
+import { LambdaEnvironment } from '../support/lambda.js';
+
+// The function trusts only the cluster CA, checks the host name and the validity dates, and does not retry a
+// certificate it does not trust.
+let bed: TestBed;
+const servers: KubeApiStandIn[] = [];
+const environments: LambdaEnvironment[] = [];
+
+beforeAll(async () => {
+  bed = await startTestBed();
+});
+
+afterEach(async () => {
+  await Promise.all(environments.splice(0).map((lambda) => lambda.stop()));
+});
+
+afterAll(async () => {
+  await Promise.all([bed.server, ...servers].map((server) => server.stop()));
+});
+
+describe.each([
+  ['a certificate from another CA', 'otherCaServer', /SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/],
+  ['a certificate for another host name', 'wrongHostServer', /ERR_TLS_CERT_ALTNAME_INVALID/],
+  ['an expired certificate', 'expiredServer', /CERT_HAS_EXPIRED/],
+] as const)('a server with %s', (_label, certificate, code) => {
+  it('fails once with ClusterUnreachableError that says it is a TLS trust problem', async () => {
+    const server = new KubeApiStandIn({
+      tls: bed.pki[certificate],
+      clusterName: CLUSTER_NAME,
+      identities: {},
+      namespaces: ['default'],
+      creators: {},
+    });
+    servers.push(server);
+    const lambda = await LambdaEnvironment.start({ ...bed.env, CLUSTER_ENDPOINT: await server.start() });
+    environments.push(lambda);
+
+    const invocation = await lambda.invoke({}, 3000);
+
+    expect(invocation).toMatchObject({
+      ok: false,
+      errorType: 'ClusterUnreachableError',
+      errorMessage: expect.stringContaining('TLS trust problem'),
+    });
+    expect(!invocation.ok && invocation.errorMessage).toMatch(code);
+    expect(server.tlsFailures).toBe(1);
+    expect(server.requests).toHaveLength(0);
+    expect(lambda.records().filter((record) => record['message'] === 'retrying')).toHaveLength(0);
+  });
+});

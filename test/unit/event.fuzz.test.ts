@@ -1,0 +1,167 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { DNS1123_LABEL } from '../../src/constants.js';
+import { InvalidEventError } from '../../src/errors.js';
+import { parseEvent } from '../../src/event.js';
+import { resetWarmState } from '../../src/state.js';
+import { startTestBed, type TestBed } from '../support/fixture.js';
+import { invokeInProcess } from '../support/in-process.js';
+
+/** How many generated events each property sees; the README's Reliability section quotes these. */
+const PARSER_RUNS = 5000;
+const HANDLER_RUNS = 300;
+
+const FIELDS = ['name', 'namespace', 'replicas', 'image', 'dryRun'];
+const NEAR_MISSES = [
+  'Name',
+  'nmae',
+  'names',
+  'replica',
+  'Replicas',
+  'dry_run',
+  'dryrun',
+  'DryRun',
+  'image ',
+  ' name',
+  'namespace\u0000',
+  'imag',
+];
+const HOSTILE_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf'];
+
+const nested = (depth: number, leaf: unknown): unknown =>
+  depth === 0 ? leaf : depth % 2 ? [nested(depth - 1, leaf)] : { a: nested(depth - 1, leaf) };
+
+const oddValue = fc.oneof(
+  fc.jsonValue(),
+  fc.constantFrom(
+    2.5,
+    -1,
+    1001,
+    Number.POSITIVE_INFINITY,
+    -0,
+    Number.MAX_SAFE_INTEGER,
+    'NaN',
+    'Infinity',
+    '1e309',
+    '2',
+    'true',
+    '',
+    ' ',
+    'nginx latest',
+    'nginx\t',
+    'UPPER',
+    'a'.repeat(64),
+  ),
+  fc.double(),
+  fc.integer({ min: 1, max: 300_000 }).map((length) => 'x'.repeat(length)),
+  fc.integer({ min: 1, max: 2000 }).map((depth) => nested(depth, 1)),
+);
+
+const validValue: Record<string, fc.Arbitrary<unknown>> = {
+  name: fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/),
+  namespace: fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,20}[a-z0-9])?$/),
+  replicas: fc.integer({ min: 0, max: 1000 }),
+  image: fc.stringMatching(/^[a-z0-9./:@-]{1,80}$/),
+  dryRun: fc.boolean(),
+};
+
+/** JSON texts whose parsed form JSON.stringify cannot produce: 1e309 parses to Infinity, "__proto__" to an own key. */
+const RAW_EVENTS = [
+  '{"replicas": 1e309}',
+  '{"replicas": -1e309}',
+  '{"replicas": -0}',
+  '{"replicas": 2.0}',
+  '{"__proto__": {"replicas": 3}}',
+  '{"constructor": {"prototype": {"polluted": true}}}',
+  '{"name": "web", "name": "Web"}',
+  '[]',
+  '"{}"',
+  '0',
+];
+
+/** Events as Lambda hands them over: parsed from JSON, so "__proto__" is an ordinary own key. */
+const event = fc.oneof(
+  fc.constantFrom(...RAW_EVENTS).map((text): unknown => JSON.parse(text)),
+  fc
+    .oneof(
+      fc.jsonValue(),
+      fc.dictionary(fc.oneof(fc.constantFrom(...FIELDS, ...NEAR_MISSES, ...HOSTILE_KEYS), fc.string()), oddValue, {
+        maxKeys: 6,
+      }),
+      fc.record(validValue, { requiredKeys: [] }),
+      fc
+        .tuple(fc.record(validValue, { requiredKeys: [] }), fc.constantFrom(...FIELDS), oddValue)
+        .map(([base, key, value]) => ({ ...base, [key]: value })),
+    )
+    .map((value): unknown => JSON.parse(JSON.stringify(value) ?? 'null')),
+);
+
+function keysOf(value: unknown): string[] {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? Object.keys(value) : [];
+}
+
+describe('parseEvent on generated events', () => {
+  it(`gives a valid request or an InvalidEventError naming the field (${PARSER_RUNS} events)`, () => {
+    fc.assert(
+      fc.property(event, (generated) => {
+        let request;
+        try {
+          request = parseEvent(generated, 'default');
+        } catch (error) {
+          expect(error).toBeInstanceOf(InvalidEventError);
+          const { field, message } = error instanceof InvalidEventError ? error : { field: '', message: '' };
+          expect(message.startsWith(`${field}: `)).toBe(true);
+          expect([
+            'event',
+            ...keysOf(generated).map((key) => (key.length > 80 ? `${key.slice(0, 80)}...` : key)),
+          ]).toContain(field);
+          return;
+        }
+        expect(keysOf(generated).every((key) => FIELDS.includes(key))).toBe(true);
+        expect(DNS1123_LABEL.test(request.name) && request.name.length <= 63).toBe(true);
+        expect(DNS1123_LABEL.test(request.namespace)).toBe(true);
+        expect(Number.isInteger(request.replicas) && request.replicas >= 0 && request.replicas <= 1000).toBe(true);
+        expect(request.image).toMatch(/^\S+$/);
+        for (const key of keysOf(generated)) {
+          expect(Reflect.get(request, key)).toBe(Reflect.get(Object(generated), key));
+        }
+      }),
+      { numRuns: PARSER_RUNS },
+    );
+    // "__proto__" and "constructor" keys were data, never a way into Object.prototype.
+    expect(Reflect.get({}, 'polluted')).toBeUndefined();
+    expect(Reflect.get({}, 'replicas')).toBeUndefined();
+  });
+});
+
+describe('the handler on generated events', () => {
+  let bed: TestBed;
+
+  beforeAll(async () => {
+    bed = await startTestBed();
+    resetWarmState();
+  });
+
+  afterAll(async () => {
+    resetWarmState();
+    await bed.server.stop();
+  });
+
+  it(`sends nothing to the cluster for an invalid event (${HANDLER_RUNS} events)`, async () => {
+    let invalid = 0;
+    await fc.assert(
+      fc.asyncProperty(event, async (generated) => {
+        const before = bed.server.requests.length;
+        const invocation = await invokeInProcess(generated, bed.env);
+        if (invocation.errorType === 'InvalidEventError') {
+          invalid += 1;
+          expect(bed.server.requests.length).toBe(before);
+        } else {
+          expect(bed.server.requests.length).toBeGreaterThan(before);
+        }
+      }),
+      { numRuns: HANDLER_RUNS },
+    );
+    expect(invalid).toBeGreaterThan(HANDLER_RUNS / 10);
+  });
+});
