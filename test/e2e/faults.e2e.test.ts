@@ -1,18 +1,24 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { MAX_ATTEMPTS } from '../../src/constants.js';
-import { startTestBed, type TestBed } from '../support/fixture.js';
+import { useTestBed } from '../support/hooks.js';
 import type { Fault } from '../support/kube-apiserver.js';
-import { LambdaEnvironment, type Invocation } from '../support/lambda.js';
+import type { Invocation } from '../support/lambda.js';
 
 // Faults at each step of a request (connect, TLS handshake, headers, body), injected while the bundled function runs
 // with 3 s left: it must answer correctly after retries or with the documented errorType, always before its deadline,
 // with a bounded number of retries, each one logged.
 const TIMEOUT_MS = 3000;
 
-let bed: TestBed;
-const environments: LambdaEnvironment[] = [];
 const rawServers: { server: Server; sockets: Set<Socket> }[] = [];
+const scope = useTestBed({
+  cleanup: () => {
+    for (const { server, sockets } of rawServers) {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    }
+  },
+});
 
 /** A TCP server on 127.0.0.1 that misbehaves below TLS: it never answers, or answers in plain text. */
 async function rawServer(behaviour: 'stall' | 'plaintext'): Promise<{ url: string; connections: () => number }> {
@@ -42,28 +48,10 @@ async function closedPortUrl(): Promise<string> {
 async function run(
   env: Record<string, string>,
 ): Promise<{ invocation: Invocation; retries: Record<string, unknown>[] }> {
-  const lambda = await LambdaEnvironment.start(env);
-  environments.push(lambda);
+  const lambda = await scope.environment(env);
   const invocation = await lambda.invoke({ name: 'faulty' }, TIMEOUT_MS);
   return { invocation, retries: lambda.records().filter((record) => record['message'] === 'retrying') };
 }
-
-beforeAll(async () => {
-  bed = await startTestBed();
-});
-
-afterEach(async () => {
-  await Promise.all(environments.splice(0).map((lambda) => lambda.stop()));
-  bed.server.reset();
-});
-
-afterAll(async () => {
-  await bed.server.stop();
-  for (const { server, sockets } of rawServers) {
-    for (const socket of sockets) socket.destroy();
-    server.close();
-  }
-});
 
 const many = (fault: Fault, count = 20): Fault[] => Array.from({ length: count }, () => fault);
 
@@ -99,9 +87,9 @@ describe.each<[string, Fault[], string, number]>([
   ['headers slower than the time left', [{ kind: 'delay', ms: 10_000 }], 'ClusterUnreachableError', 0],
 ])('with %s', (_label, faults, expected, retries) => {
   it(`answers ${expected} before the deadline, with bounded and logged retries`, async () => {
-    bed.server.inject(...faults);
+    scope.bed.server.inject(...faults);
 
-    const { invocation, retries: logged } = await run(bed.env);
+    const { invocation, retries: logged } = await run(scope.bed.env);
 
     expect(invocation.durationMs).toBeLessThan(TIMEOUT_MS);
     if (expected === 'created' || expected === 'exists') {
@@ -109,17 +97,17 @@ describe.each<[string, Fault[], string, number]>([
     } else {
       expect(invocation).toMatchObject({ ok: false, errorType: expected });
     }
-    const requests = bed.server.requests.length;
+    const requests = scope.bed.server.requests.length;
     expect(requests).toBeLessThanOrEqual(MAX_ATTEMPTS);
     expect(logged).toHaveLength(requests - 1);
     if (retries >= 0) expect(logged).toHaveLength(retries);
-    expect(bed.server.deployments.size).toBe(expected === 'created' || expected === 'exists' ? 1 : 0);
+    expect(scope.bed.server.deployments.size).toBe(expected === 'created' || expected === 'exists' ? 1 : 0);
   });
 });
 
 describe('faults below HTTP', () => {
   it('gives up on a refused connection with ClusterUnreachableError after bounded, logged retries', async () => {
-    const { invocation, retries } = await run({ ...bed.env, CLUSTER_ENDPOINT: await closedPortUrl() });
+    const { invocation, retries } = await run({ ...scope.bed.env, CLUSTER_ENDPOINT: await closedPortUrl() });
 
     expect(invocation).toMatchObject({
       ok: false,
@@ -133,7 +121,7 @@ describe('faults below HTTP', () => {
 
   it('times out a TLS handshake that never completes, before the deadline', async () => {
     const stall = await rawServer('stall');
-    const { invocation, retries } = await run({ ...bed.env, CLUSTER_ENDPOINT: stall.url });
+    const { invocation, retries } = await run({ ...scope.bed.env, CLUSTER_ENDPOINT: stall.url });
 
     expect(invocation).toMatchObject({ ok: false, errorType: 'ClusterUnreachableError' });
     expect(invocation.durationMs).toBeLessThan(TIMEOUT_MS);
@@ -142,7 +130,7 @@ describe('faults below HTTP', () => {
 
   it('retries a server that answers without TLS, then reports ClusterUnreachableError', async () => {
     const plain = await rawServer('plaintext');
-    const { invocation, retries } = await run({ ...bed.env, CLUSTER_ENDPOINT: plain.url });
+    const { invocation, retries } = await run({ ...scope.bed.env, CLUSTER_ENDPOINT: plain.url });
 
     expect(invocation).toMatchObject({ ok: false, errorType: 'ClusterUnreachableError' });
     expect(invocation.durationMs).toBeLessThan(TIMEOUT_MS);

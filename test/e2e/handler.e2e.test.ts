@@ -1,39 +1,22 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { CLUSTER_NAME, GROUP, secretsSeenBy, startTestBed, type TestBed } from '../support/fixture.js';
+import { describe, expect, it } from '@jest/globals';
+import { CLUSTER_NAME, GROUP, secretsSeenBy } from '../support/fixture.js';
+import { useTestBed } from '../support/hooks.js';
 import { KubeApiStandIn } from '../support/kube-apiserver.js';
 import { allLogLines, LambdaEnvironment, type Invocation } from '../support/lambda.js';
 import { recordSecrets } from '../support/run-record.js';
 
-let bed: TestBed;
-const environments: LambdaEnvironment[] = [];
 const errorMessages: string[] = [];
 const otherServers: KubeApiStandIn[] = [];
-
-async function environment(env: Record<string, string> = bed.env): Promise<LambdaEnvironment> {
-  const started = await LambdaEnvironment.start(env);
-  environments.push(started);
-  return started;
-}
+const scope = useTestBed({
+  cleanup: () => Promise.all(otherServers.map((server) => server.stop())).then(() => undefined),
+});
+const environment = (env?: Record<string, string>): Promise<LambdaEnvironment> => scope.environment(env);
 
 async function invoke(lambda: LambdaEnvironment, event: unknown, timeoutMs = 3000): Promise<Invocation> {
   const invocation = await lambda.invoke(event, timeoutMs);
   if (!invocation.ok) errorMessages.push(invocation.errorMessage);
   return invocation;
 }
-
-beforeAll(async () => {
-  bed = await startTestBed();
-});
-
-afterEach(async () => {
-  await Promise.all(environments.splice(0).map((lambda) => lambda.stop()));
-  bed.server.reset();
-});
-
-afterAll(async () => {
-  await bed.server.stop();
-  await Promise.all(otherServers.map((server) => server.stop()));
-});
 
 describe('the bundled handler, loaded as Lambda loads it', () => {
   it('runs on Node 24, the nodejs24.x runtime', async () => {
@@ -46,7 +29,7 @@ describe('the bundled handler, loaded as Lambda loads it', () => {
 
     const invocation = await invoke(lambda, {});
 
-    const stored = bed.server.deployments.get('default/nginx-deployment');
+    const stored = scope.bed.server.deployments.get('default/nginx-deployment');
     expect(invocation).toMatchObject({
       ok: true,
       result: {
@@ -76,13 +59,13 @@ describe('the bundled handler, loaded as Lambda loads it', () => {
   it('reports exists and changes nothing when invoked twice', async () => {
     const lambda = await environment();
     await invoke(lambda, { name: 'web', replicas: 3 });
-    const first = structuredClone(bed.server.deployments.get('default/web'));
+    const first = structuredClone(scope.bed.server.deployments.get('default/web'));
 
     const second = await invoke(lambda, { name: 'web', replicas: 5 });
 
     expect(second).toMatchObject({ ok: true, result: { status: 'exists', name: 'web', replicas: 5 } });
-    expect(bed.server.deployments.size).toBe(1);
-    expect(bed.server.deployments.get('default/web')).toEqual(first);
+    expect(scope.bed.server.deployments.size).toBe(1);
+    expect(scope.bed.server.deployments.get('default/web')).toEqual(first);
   });
 
   it('asks for a server-side dry run and stores nothing when dryRun is true', async () => {
@@ -91,9 +74,9 @@ describe('the bundled handler, loaded as Lambda loads it', () => {
     const invocation = await invoke(lambda, { dryRun: true, namespace: 'team-a' });
 
     expect(invocation).toMatchObject({ ok: true, result: { status: 'dry-run', namespace: 'team-a' } });
-    expect(bed.server.requests).toHaveLength(1);
-    expect(new URLSearchParams(bed.server.requests[0]?.query).getAll('dryRun')).toEqual(['All']);
-    expect(bed.server.deployments.size).toBe(0);
+    expect(scope.bed.server.requests).toHaveLength(1);
+    expect(new URLSearchParams(scope.bed.server.requests[0]?.query).getAll('dryRun')).toEqual(['All']);
+    expect(scope.bed.server.deployments.size).toBe(0);
   });
 
   it('sends nothing and names the field when the event is invalid', async () => {
@@ -106,11 +89,11 @@ describe('the bundled handler, loaded as Lambda loads it', () => {
       errorType: 'InvalidEventError',
       errorMessage: expect.stringContaining('replicas'),
     });
-    expect(bed.server.requests).toHaveLength(0);
+    expect(scope.bed.server.requests).toHaveLength(0);
   });
 
   it('names the variable when the configuration is incomplete', async () => {
-    const { CLUSTER_CA_DATA: _dropped, ...env } = bed.env;
+    const { CLUSTER_CA_DATA: _dropped, ...env } = scope.bed.env;
     const lambda = await environment(env);
 
     const invocation = await invoke(lambda, {});
@@ -120,13 +103,13 @@ describe('the bundled handler, loaded as Lambda loads it', () => {
       errorType: 'ConfigurationError',
       errorMessage: expect.stringMatching(/^CLUSTER_CA_DATA: /),
     });
-    expect(bed.server.requests).toHaveLength(0);
+    expect(scope.bed.server.requests).toHaveLength(0);
   });
 
   it('explains the identity mapping when the cluster answers 401', async () => {
     const wrongSecret = 'not/the+secret/STS/knows00000000000000000';
     recordSecrets(wrongSecret);
-    const lambda = await environment({ ...bed.env, AWS_SECRET_ACCESS_KEY: wrongSecret });
+    const lambda = await environment({ ...scope.bed.env, AWS_SECRET_ACCESS_KEY: wrongSecret });
 
     const invocation = await invoke(lambda, {});
 
@@ -169,7 +152,7 @@ describe('the bundled handler, loaded as Lambda loads it', () => {
 
   it('retries 503, 429 with Retry-After and a reset connection, then succeeds', async () => {
     const lambda = await environment();
-    bed.server.inject(
+    scope.bed.server.inject(
       { kind: 'status', code: 503 },
       { kind: 'status', code: 429, retryAfterSeconds: 1 },
       { kind: 'reset' },
@@ -178,7 +161,7 @@ describe('the bundled handler, loaded as Lambda loads it', () => {
     const invocation = await invoke(lambda, {}, 6000);
 
     expect(invocation).toMatchObject({ ok: true, result: { status: 'created' } });
-    expect(bed.server.requests.map((request) => request.status)).toEqual([503, 429, 0, 201]);
+    expect(scope.bed.server.requests.map((request) => request.status)).toEqual([503, 429, 0, 201]);
     const retries = lambda.records().filter((record) => record['message'] === 'retrying');
     expect(retries.map((record) => record['cause'])).toEqual(['HTTP 503', 'HTTP 429', 'ECONNRESET']);
     expect(retries[1]?.['delayMs']).toBe(1000);
@@ -186,7 +169,7 @@ describe('the bundled handler, loaded as Lambda loads it', () => {
 
   it('gives up with KubernetesApiError before the deadline when 503s do not stop', async () => {
     const lambda = await environment();
-    bed.server.inject(...Array.from({ length: 50 }, () => ({ kind: 'status' as const, code: 503 as const })));
+    scope.bed.server.inject(...Array.from({ length: 50 }, () => ({ kind: 'status' as const, code: 503 as const })));
 
     const invocation = await invoke(lambda, {}, 3000);
 
@@ -196,13 +179,13 @@ describe('the bundled handler, loaded as Lambda loads it', () => {
       errorMessage: expect.stringContaining('HTTP 503'),
     });
     expect(invocation.durationMs).toBeLessThan(3000);
-    expect(bed.server.requests.length).toBeGreaterThan(1);
-    expect(bed.server.requests.length).toBeLessThanOrEqual(6);
+    expect(scope.bed.server.requests.length).toBeGreaterThan(1);
+    expect(scope.bed.server.requests.length).toBeLessThanOrEqual(6);
   });
 
   it('fails with ClusterUnreachableError, not a Lambda timeout, when the server stops answering', async () => {
     const lambda = await environment();
-    bed.server.inject({ kind: 'delay', ms: 10_000 });
+    scope.bed.server.inject({ kind: 'delay', ms: 10_000 });
 
     const invocation = await invoke(lambda, {}, 2000);
 
@@ -212,14 +195,14 @@ describe('the bundled handler, loaded as Lambda loads it', () => {
 
   it('refuses a server certificate from another CA, once, as a TLS trust problem', async () => {
     const impostor = new KubeApiStandIn({
-      tls: bed.pki.otherCaServer,
+      tls: scope.bed.pki.otherCaServer,
       clusterName: CLUSTER_NAME,
       identities: {},
       namespaces: [],
       creators: {},
     });
     otherServers.push(impostor);
-    const lambda = await environment({ ...bed.env, CLUSTER_ENDPOINT: await impostor.start() });
+    const lambda = await environment({ ...scope.bed.env, CLUSTER_ENDPOINT: await impostor.start() });
 
     const invocation = await invoke(lambda, {});
 
@@ -235,12 +218,12 @@ describe('the bundled handler, loaded as Lambda loads it', () => {
   it('mints a fresh token and retries once when the cached token is refused', async () => {
     const lambda = await environment();
     await invoke(lambda, { name: 'first' });
-    bed.server.inject({ kind: 'unauthorized' });
+    scope.bed.server.inject({ kind: 'unauthorized' });
 
     const invocation = await invoke(lambda, { name: 'second' });
 
     expect(invocation).toMatchObject({ ok: true, result: { status: 'created', name: 'second' } });
-    expect(bed.server.requests.map((request) => request.status)).toEqual([201, 401, 201]);
+    expect(scope.bed.server.requests.map((request) => request.status)).toEqual([201, 401, 201]);
   });
 
   it('uses one TLS handshake for ten warm invocations', async () => {
@@ -250,8 +233,8 @@ describe('the bundled handler, loaded as Lambda loads it', () => {
       await invoke(lambda, { name: `warm-${i}` });
     }
 
-    expect(bed.server.deployments.size).toBe(10);
-    expect(bed.server.handshakes).toBe(1);
+    expect(scope.bed.server.deployments.size).toBe(10);
+    expect(scope.bed.server.handshakes).toBe(1);
   });
 
   it('logs one JSON line per invocation with outcome, cluster, namespace, name and duration', async () => {
@@ -275,7 +258,7 @@ describe('the bundled handler, loaded as Lambda loads it', () => {
 
 describe('what the function writes', () => {
   it('never contains a token, the secret key or the session token', () => {
-    const secrets = secretsSeenBy(bed.server, ...otherServers);
+    const secrets = secretsSeenBy(scope.bed.server, ...otherServers);
     expect(allLogLines.length).toBeGreaterThan(10);
     expect(errorMessages.length).toBeGreaterThan(5);
     for (const text of [...allLogLines, ...errorMessages]) {

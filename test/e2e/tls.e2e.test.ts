@@ -1,25 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { CLUSTER_NAME, startTestBed, type TestBed } from '../support/fixture.js';
+import { describe, expect, it } from '@jest/globals';
+import { CLUSTER_NAME } from '../support/fixture.js';
+import { useTestBed } from '../support/hooks.js';
 import { KubeApiStandIn } from '../support/kube-apiserver.js';
-import { LambdaEnvironment } from '../support/lambda.js';
 
 // The function trusts only the cluster CA, checks the host name and the validity dates, and does not retry a
 // certificate it does not trust.
-let bed: TestBed;
 const servers: KubeApiStandIn[] = [];
-const environments: LambdaEnvironment[] = [];
-
-beforeAll(async () => {
-  bed = await startTestBed();
-});
-
-afterEach(async () => {
-  await Promise.all(environments.splice(0).map((lambda) => lambda.stop()));
-});
-
-afterAll(async () => {
-  await Promise.all([bed.server, ...servers].map((server) => server.stop()));
-});
+const scope = useTestBed({ cleanup: () => Promise.all(servers.map((server) => server.stop())).then(() => undefined) });
 
 describe.each([
   ['a certificate from another CA', 'otherCaServer', /SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/],
@@ -28,15 +15,14 @@ describe.each([
 ] as const)('a server with %s', (_label, certificate, code) => {
   it('fails once with ClusterUnreachableError that says it is a TLS trust problem', async () => {
     const server = new KubeApiStandIn({
-      tls: bed.pki[certificate],
+      tls: scope.bed.pki[certificate],
       clusterName: CLUSTER_NAME,
       identities: {},
       namespaces: ['default'],
       creators: {},
     });
     servers.push(server);
-    const lambda = await LambdaEnvironment.start({ ...bed.env, CLUSTER_ENDPOINT: await server.start() });
-    environments.push(lambda);
+    const lambda = await scope.environment({ ...scope.bed.env, CLUSTER_ENDPOINT: await server.start() });
 
     const invocation = await lambda.invoke({}, 3000);
 

@@ -1,6 +1,6 @@
 // The test bed most end-to-end tests share: a PKI, a stand-in API server for cluster "demo" and the environment a
 // Lambda function for it would have.
-import { KubeApiStandIn, type StandInOptions } from './kube-apiserver.js';
+import { KubeApiStandIn, type Identity, type StandInOptions } from './kube-apiserver.js';
 import { makeTestPki, type TestPki } from './pki.js';
 import { recordSecrets } from './run-record.js';
 
@@ -10,6 +10,14 @@ export const SECRET_ACCESS_KEY = 'e2e/Secret+Access/Key0000000000000000000';
 export const SESSION_TOKEN = 'IQoJb3JpZ2luX2VjE2e2e//////////wEaCXVzLXdlc3QtMiJGMEQCIFakeSessionToken+AAAA==';
 export const ROLE_USER = 'arn:aws:sts::111122223333:assumed-role/lambda-eks-DeployerFunctionRole/lambda-eks';
 export const GROUP = 'lambda-deployers';
+
+/** The function's role as STS and the cluster's access entry know it. */
+export const FUNCTION_IDENTITY: Identity = {
+  secretAccessKey: SECRET_ACCESS_KEY,
+  sessionToken: SESSION_TOKEN,
+  username: ROLE_USER,
+  groups: [GROUP],
+};
 
 export interface TestBed {
   readonly pki: TestPki;
@@ -24,14 +32,7 @@ export async function startTestBed(overrides: Partial<StandInOptions> = {}, pki 
   const server = new KubeApiStandIn({
     tls: pki.server,
     clusterName: CLUSTER_NAME,
-    identities: {
-      [ACCESS_KEY_ID]: {
-        secretAccessKey: SECRET_ACCESS_KEY,
-        sessionToken: SESSION_TOKEN,
-        username: ROLE_USER,
-        groups: [GROUP],
-      },
-    },
+    identities: { [ACCESS_KEY_ID]: FUNCTION_IDENTITY },
     namespaces: ['default', 'team-a', 'locked'],
     creators: { default: [GROUP], 'team-a': [GROUP], missing: [GROUP] },
     ...overrides,

@@ -46,7 +46,8 @@ export interface RecordedRequest {
   readonly method: string;
   readonly path: string;
   readonly query: string;
-  readonly status: number;
+  /** The HTTP status answered; 0 while (or if never) answered. */
+  status: number;
   readonly authorization: string | undefined;
 }
 
@@ -123,14 +124,17 @@ export class KubeApiStandIn {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');
+    // Recorded on arrival, so a request whose answer is held back counts even if the client gives up first.
+    const entry: RecordedRequest = {
+      method: req.method ?? '',
+      path: url.pathname,
+      query: url.search,
+      status: 0,
+      authorization: req.headers.authorization,
+    };
+    this.requests.push(entry);
     const record = (status: number): void => {
-      this.requests.push({
-        method: req.method ?? '',
-        path: url.pathname,
-        query: url.search,
-        status,
-        authorization: req.headers.authorization,
-      });
+      entry.status = status;
     };
     const fault = this.faults.shift();
     if (fault?.kind === 'reset') {

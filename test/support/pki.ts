@@ -29,15 +29,20 @@ function openssl(dir: string, args: string[], faketime?: string): void {
   execFileSync(command, fullArgs, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
+/** A new P-256 key, unencrypted. */
+const NEW_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
 function makeCa(dir: string, name: string): void {
+  const extensions = [
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ];
   openssl(dir, [
     'req',
     '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
+    ...NEW_KEY,
     '-keyout',
     `${name}.key`,
     '-out',
@@ -46,28 +51,12 @@ function makeCa(dir: string, name: string): void {
     '2',
     '-subj',
     `/CN=${name}`,
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
+    ...extensions,
   ]);
 }
 
 function makeLeaf(dir: string, name: string, ca: string, san: string, faketime?: string): void {
-  openssl(dir, [
-    'req',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.csr`,
-    '-subj',
-    `/CN=${name}`,
-  ]);
+  openssl(dir, ['req', ...NEW_KEY, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`]);
   writeFileSync(
     join(dir, `${name}.ext`),
     `subjectAltName=${san}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`,

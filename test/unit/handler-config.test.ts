@@ -1,25 +1,10 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { resetWarmState } from '../../src/state.js';
-import { startTestBed, type TestBed } from '../support/fixture.js';
+import { describe, expect, it } from '@jest/globals';
+import { useTestBed } from '../support/hooks.js';
 import { invokeInProcess } from '../support/in-process.js';
 
 // A malformed environment is reported at the first invocation, naming the variable, before any network call; the
 // module itself loads (a throw at import would surface as Runtime.ImportModuleError, not ConfigurationError).
-let bed: TestBed;
-
-beforeAll(async () => {
-  bed = await startTestBed();
-});
-
-beforeEach(() => {
-  resetWarmState();
-  bed.server.reset();
-});
-
-afterAll(async () => {
-  resetWarmState();
-  await bed.server.stop();
-});
+const scope = useTestBed();
 
 describe('the handler with a malformed environment', () => {
   it.each([
@@ -34,12 +19,12 @@ describe('the handler with a malformed environment', () => {
     ['NAMESPACE', 'Team_A', 'is not a Kubernetes namespace name'],
     ['AWS_SECRET_ACCESS_KEY', '', 'is not set'],
   ])('names %s (%j) and sends nothing', async (variable, value, says) => {
-    const invocation = await invokeInProcess({}, { ...bed.env, [variable]: value });
+    const invocation = await invokeInProcess({}, { ...scope.bed.env, [variable]: value });
 
     expect(invocation).toMatchObject({ ok: false, errorType: 'ConfigurationError' });
     expect(invocation.errorMessage?.startsWith(`${variable}: `)).toBe(true);
     expect(invocation.errorMessage).toContain(says);
-    expect(bed.server.requests).toHaveLength(0);
-    expect(bed.server.handshakes).toBe(0);
+    expect(scope.bed.server.requests).toHaveLength(0);
+    expect(scope.bed.server.handshakes).toBe(0);
   });
 });

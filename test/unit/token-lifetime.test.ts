@@ -1,14 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { resetWarmState } from '../../src/state.js';
-import {
-  ACCESS_KEY_ID,
-  GROUP,
-  ROLE_USER,
-  SECRET_ACCESS_KEY,
-  SESSION_TOKEN,
-  startTestBed,
-  type TestBed,
-} from '../support/fixture.js';
+import { ACCESS_KEY_ID, FUNCTION_IDENTITY, startTestBed, type TestBed } from '../support/fixture.js';
 import { invokeInProcess } from '../support/in-process.js';
 import { recordSecrets } from '../support/run-record.js';
 
@@ -38,17 +30,11 @@ beforeAll(async () => {
   bed = await startTestBed({
     now: () => serverNow,
     identities: {
-      [ACCESS_KEY_ID]: {
-        secretAccessKey: SECRET_ACCESS_KEY,
-        sessionToken: SESSION_TOKEN,
-        username: ROLE_USER,
-        groups: [GROUP],
-      },
+      [ACCESS_KEY_ID]: FUNCTION_IDENTITY,
       [ROTATED.AWS_ACCESS_KEY_ID]: {
+        ...FUNCTION_IDENTITY,
         secretAccessKey: ROTATED.AWS_SECRET_ACCESS_KEY,
         sessionToken: ROTATED.AWS_SESSION_TOKEN,
-        username: ROLE_USER,
-        groups: [GROUP],
       },
     },
   });
