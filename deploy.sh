@@ -142,14 +142,16 @@ fi
 
 # 6. Invoke ------------------------------------------------------------------------------------------------------------
 if [[ $invoke == false ]]; then
-  step "Done (not invoked). Invoke with: aws lambda invoke --function-name $function_name --region $region --payload '{}' out.json"
+  step "Done (not invoked). Invoke with: aws lambda invoke --function-name $function_name --region $region --payload fileb://events/default.json out.json"
   exit 0
 fi
 step "Invoking $function_name"
 deadline=$((SECONDS + INVOKE_WAIT_SECONDS))
+# fileb:// sends the bytes as they are, with AWS CLI v1 and v2 alike.
+echo '{}' > "$tmp/event.json"
 while true; do
-  aws lambda invoke --function-name "$function_name" --region "$region" --cli-binary-format raw-in-base64-out \
-    --payload '{}' "$tmp/result.json" > "$tmp/invoke.json" || die "aws lambda invoke failed"
+  aws lambda invoke --function-name "$function_name" --region "$region" --payload "fileb://$tmp/event.json" \
+    "$tmp/result.json" > "$tmp/invoke.json" || die "aws lambda invoke failed"
   if ! grep -q '"FunctionError"' "$tmp/invoke.json"; then
     cat "$tmp/result.json"
     echo

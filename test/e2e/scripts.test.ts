@@ -206,6 +206,8 @@ describe('deploy.sh', () => {
     expect(run.calls.filter((call) => call.tool === 'kubectl')[1]?.args).toEqual(
       expect.arrayContaining(['apply', '-n', 'default', '-f', 'permissions.yml']),
     );
+    const invokeArgs = find(run.calls, 'aws lambda invoke')?.args ?? [];
+    expect(invokeArgs[invokeArgs.indexOf('--payload') + 1]).toMatch(/^fileb:\/\/.*event\.json$/);
     expect(JSON.parse(run.stdout)).toEqual(CREATED);
   });
 
