@@ -1,7 +1,7 @@
 // Runs the handler from src/ inside the test process, for tests that control what a separate process cannot: the
 // clock, the environment between invocations. Its log lines are captured (and recorded for the secret scan).
-import type { Context } from 'aws-lambda';
 import { handler } from '../../src/handler.js';
+import { lambdaContext } from './lambda-context.mjs';
 import { recordOutput } from './run-record.js';
 
 export interface InProcessResult {
@@ -10,24 +10,6 @@ export interface InProcessResult {
   readonly errorType?: string;
   readonly errorMessage?: string;
   readonly logs: Record<string, unknown>[];
-}
-
-function context(timeoutMs: number): Context {
-  const deadline = Date.now() + timeoutMs;
-  return {
-    awsRequestId: 'in-process',
-    functionName: 'lambda-eks-test',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-west-2:111122223333:function:lambda-eks-test',
-    memoryLimitInMB: '256',
-    logGroupName: '/aws/lambda/lambda-eks-test',
-    logStreamName: 'test',
-    callbackWaitsForEmptyEventLoop: true,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 }
 
 /** Invokes the handler with `env` as process.env, capturing console output. */
@@ -46,7 +28,7 @@ export async function invokeInProcess(
   console.warn = capture;
   console.error = capture;
   try {
-    const result = await handler(event, context(timeoutMs));
+    const result = await handler(event, lambdaContext('in-process', Date.now() + timeoutMs));
     return { ok: true, result, logs: parse(lines) };
   } catch (error) {
     const { name, message } = error instanceof Error ? error : new Error(String(error));

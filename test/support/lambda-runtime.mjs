@@ -2,6 +2,7 @@
 // imported once (the init phase), then each invocation gets the event and a Lambda-shaped context, and the result
 // goes back JSON-serialised, or the error as errorType/errorMessage. Messages travel over the IPC channel.
 import { pathToFileURL } from 'node:url';
+import { lambdaContext } from './lambda-context.mjs';
 
 const [modulePath, handlerName] = process.argv.slice(2);
 const initStarted = performance.now();
@@ -19,20 +20,7 @@ process.send({ type: 'ready', node: process.versions.node, initMs: performance.n
 
 process.on('message', async ({ id, event, timeoutMs, requestId }) => {
   const deadline = Date.now() + timeoutMs;
-  const context = {
-    awsRequestId: requestId,
-    functionName: 'lambda-eks-test',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-west-2:111122223333:function:lambda-eks-test',
-    memoryLimitInMB: '256',
-    logGroupName: '/aws/lambda/lambda-eks-test',
-    logStreamName: 'test',
-    callbackWaitsForEmptyEventLoop: true,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  const context = lambdaContext(requestId, deadline);
   try {
     const result = await handler(event, context);
     process.send({ type: 'result', id, ok: true, result: JSON.parse(JSON.stringify(result ?? null)) });
