@@ -96,12 +96,6 @@ export async function createDeployment(call: CreateDeploymentCall): Promise<Crea
   }
 }
 
-/** Closes the pooled connection, if any. */
-export function closeConnections(): void {
-  warm.connection?.value.close();
-  delete warm.connection;
-}
-
 function clientConfiguration(call: CreateDeploymentCall): Configuration {
   return {
     baseServer: new ServerConfiguration(call.cluster.endpoint, {}),
