@@ -20,8 +20,10 @@ export const TOKEN_REUSE_MS = 13 * 60 * 1000;
 
 /** Each request to the API server gets at most this long (less when the invocation has less time left). */
 export const REQUEST_TIMEOUT_MS = 5000;
-/** Time kept back from Lambda's deadline to log the failure and return a readable error before Lambda kills us. */
-export const DEADLINE_RESERVE_MS = 250;
+/** Time kept back from Lambda's deadline, so that a failure is reported as our error and not as a Lambda timeout: the
+ * runtime formats the error's stack, and the first time in an environment that parses the source map, which takes
+ * about 150 ms of a full core under --jitless and so up to a second at a small MemorySize's CPU share. */
+export const DEADLINE_RESERVE_MS = 1000;
 export const RETRY_BASE_DELAY_MS = 100;
 export const RETRY_MAX_DELAY_MS = 2000;
 /** A hard cap on attempts, whatever the time left: retries are bounded even with a 15-minute timeout. */
