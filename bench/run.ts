@@ -12,6 +12,7 @@ import { issueEksToken } from '../src/token-cache.js';
 import { mintEksToken } from '../src/token.js';
 import { awsCliToken } from '../test/support/aws-cli.js';
 import { ACCESS_KEY_ID, SECRET_ACCESS_KEY, SESSION_TOKEN, startTestBed } from '../test/support/fixture.js';
+import { at } from '../test/support/json.js';
 import { templateNodeOptions } from '../test/support/lambda.js';
 import { bundleOptions, FUNCTION_ENTRIES } from '../esbuild.config.mjs';
 
@@ -65,7 +66,7 @@ function lastLine(stdout: string): unknown {
 }
 
 function num(value: unknown, key: string): number {
-  const field: unknown = typeof value === 'object' && value !== null ? Reflect.get(value, key) : undefined;
+  const field = at(value, key);
   if (typeof field !== 'number') throw new Error(`benchmark child printed no ${key}`);
   return field;
 }
@@ -135,7 +136,7 @@ async function main(): Promise<void> {
       });
       clearInterval(poll);
       const line = lastLine(stdout);
-      const durations: unknown = typeof line === 'object' && line !== null ? Reflect.get(line, 'durations') : undefined;
+      const durations = at(line, 'durations');
       const latencies = (Array.isArray(durations) ? durations : []).slice(0, WARM_LATENCY).map(Number);
       warm[label] = {
         p50: percentile(latencies, 50),
@@ -243,10 +244,8 @@ async function main(): Promise<void> {
 
 function formatTable(results: Record<string, unknown>): string {
   const get = (...path: string[]): number => {
-    let current: unknown = results;
-    for (const step of path)
-      current = typeof current === 'object' && current !== null ? Reflect.get(current, step) : undefined;
-    return typeof current === 'number' ? current : Number.NaN;
+    const value = at(results, ...path);
+    return typeof value === 'number' ? value : Number.NaN;
   };
   const f = (value: number, digits = 1): string => value.toFixed(digits);
   const range = (...path: string[]): string =>

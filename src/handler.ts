@@ -43,10 +43,11 @@ export async function handler(event: unknown, context: Context): Promise<Deploym
     });
     return outcome.result;
   } catch (error) {
+    const { name, message } = describeThrown(error);
     log('error', 'invocation', {
       outcome: 'error',
-      errorType: describeThrown(error).name,
-      errorMessage: describeThrown(error).message,
+      errorType: name,
+      errorMessage: message,
       cluster: clusterName,
       namespace: request?.namespace,
       name: request?.name,

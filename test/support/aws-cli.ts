@@ -2,6 +2,7 @@
 // environment, which makes it deterministic byte for byte.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { at } from './json.js';
 
 const run = promisify(execFile);
 
@@ -33,11 +34,7 @@ export async function awsCliToken(input: CliTokenInput): Promise<string> {
     ['-f', input.frozenTime, 'aws', 'eks', 'get-token', '--cluster-name', input.clusterName, '--region', input.region],
     { env, timeout: 60_000 },
   );
-  const parsed: unknown = JSON.parse(stdout);
-  const token: unknown =
-    typeof parsed === 'object' && parsed !== null
-      ? Reflect.get(Reflect.get(parsed, 'status') ?? {}, 'token')
-      : undefined;
+  const token = at(JSON.parse(stdout), 'status', 'token');
   if (typeof token !== 'string') {
     throw new Error(`aws eks get-token printed no status.token: ${stdout.slice(0, 200)}`);
   }

@@ -1,6 +1,7 @@
 // Runs the handler from src/ inside the test process, for tests that control what a separate process cannot: the
 // clock, the environment between invocations. Its log lines are captured (and recorded for the secret scan).
 import { handler } from '../../src/handler.js';
+import { jsonRecords } from './json.js';
 import { lambdaContext } from './lambda-context.mjs';
 import { recordOutput } from './run-record.js';
 
@@ -29,11 +30,11 @@ export async function invokeInProcess(
   console.error = capture;
   try {
     const result = await handler(event, lambdaContext('in-process', Date.now() + timeoutMs));
-    return { ok: true, result, logs: parse(lines) };
+    return { ok: true, result, logs: jsonRecords(lines) };
   } catch (error) {
     const { name, message } = error instanceof Error ? error : new Error(String(error));
     recordOutput(message);
-    return { ok: false, errorType: name, errorMessage: message, logs: parse(lines) };
+    return { ok: false, errorType: name, errorMessage: message, logs: jsonRecords(lines) };
   } finally {
     process.env = saved.env;
     console.info = saved.info;
@@ -41,11 +42,4 @@ export async function invokeInProcess(
     console.error = saved.error;
     recordOutput(...lines);
   }
-}
-
-function parse(lines: string[]): Record<string, unknown>[] {
-  return lines.map((line) => {
-    const parsed: unknown = JSON.parse(line);
-    return typeof parsed === 'object' && parsed !== null ? { ...parsed } : {};
-  });
 }

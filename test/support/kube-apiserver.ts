@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:https';
 import type { Socket } from 'node:net';
 import type { KeyPair } from './pki.js';
 import { verifyEksToken, type Partition } from './eks-token-verifier.js';
+import { at } from './json.js';
 import { recordSecrets } from './run-record.js';
 
 export interface Identity {
@@ -325,17 +326,6 @@ export class KubeApiStandIn {
     const identity = this.options.identities[verdict.accessKeyId];
     return identity && identity.sessionToken === verdict.sessionToken ? identity : undefined;
   }
-}
-
-/** Reads a path into parsed JSON; undefined where any step is missing. */
-function at(value: unknown, ...path: (string | number)[]): unknown {
-  let current = value;
-  for (const step of path) {
-    if (typeof current !== 'object' || current === null) return undefined;
-    const next: unknown = Reflect.get(current, step);
-    current = next;
-  }
-  return current;
 }
 
 function stringMap(value: unknown): Record<string, unknown> {

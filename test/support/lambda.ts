@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, type Tags } from 'yaml';
+import { at, jsonRecords } from './json.js';
 import { recordOutput } from './run-record.js';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -52,14 +53,6 @@ export const CFN_TAGS: Tags = INTRINSICS.flatMap((name) => {
 /** Parses a CloudFormation/SAM template. */
 export function readTemplate(path = join(PROJECT_ROOT, 'template.yml')): unknown {
   return parse(readFileSync(path, 'utf8'), { customTags: CFN_TAGS });
-}
-
-function at(value: unknown, ...path: string[]): unknown {
-  let current = value;
-  for (const step of path) {
-    current = typeof current === 'object' && current !== null ? Reflect.get(current, step) : undefined;
-  }
-  return current;
 }
 
 /** NODE_OPTIONS as the template sets it for the function, which Lambda passes to the runtime's Node process. */
@@ -119,11 +112,12 @@ export const allLogLines: string[] = [];
 
 /** One execution environment: a process that has loaded the bundle and serves invocations. */
 export class LambdaEnvironment {
-  readonly logs: string[] = [];
   private readonly pending = new Map<string, (message: ResultMessage) => void>();
 
   private constructor(
     private readonly child: ChildProcess,
+    /** Every line this environment wrote, from init on. */
+    readonly logs: string[],
     readonly nodeVersion: string,
     readonly initMs: number,
   ) {
@@ -160,15 +154,7 @@ export class LambdaEnvironment {
       });
       child.once('exit', (code) => reject(new Error(`the runtime exited during init (${code}): ${lines.join('\n')}`)));
     });
-    const environment = new LambdaEnvironment(child, ready.node, ready.initMs);
-    environment.logs.push(...lines);
-    child.stdout?.on('data', (chunk: Buffer) =>
-      environment.logs.push(...chunk.toString('utf8').split('\n').filter(Boolean)),
-    );
-    child.stderr?.on('data', (chunk: Buffer) =>
-      environment.logs.push(...chunk.toString('utf8').split('\n').filter(Boolean)),
-    );
-    return environment;
+    return new LambdaEnvironment(child, lines, ready.node, ready.initMs);
   }
 
   /** Invokes the function; like Lambda, gives up (and kills the environment) 100 ms after the timeout. */
@@ -197,14 +183,7 @@ export class LambdaEnvironment {
 
   /** The JSON log records the function wrote, parsed. */
   records(): Record<string, unknown>[] {
-    return this.logs.flatMap((line) => {
-      try {
-        const parsed: unknown = JSON.parse(line);
-        return typeof parsed === 'object' && parsed !== null ? [{ ...parsed }] : [];
-      } catch {
-        return [];
-      }
-    });
+    return jsonRecords(this.logs);
   }
 
   /** Ends the process. */

@@ -4,20 +4,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { beforeAll, describe, expect, it } from '@jest/globals';
+import { at } from '../support/json.js';
 import { PROJECT_ROOT, readTemplate } from '../support/lambda.js';
 
 const run = promisify(execFile);
 const TEMPLATE = join(PROJECT_ROOT, 'template.yml');
 
 type Json = unknown;
-
-function at(value: Json, ...path: (string | number)[]): Json {
-  let current = value;
-  for (const step of path) {
-    current = typeof current === 'object' && current !== null ? Reflect.get(current, step) : undefined;
-  }
-  return current;
-}
 
 /** Resolves Fn::If and drops AWS::NoValue for the given condition values, as CloudFormation does at deploy time. */
 function resolveConditions(value: Json, conditions: Record<string, boolean>): Json {
