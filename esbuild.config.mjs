@@ -49,6 +49,8 @@ export function bundleOptions(entryPoints, outdir) {
     target: 'node24',
     format: 'esm',
     minify: true,
+    // Error class names survive minification: Lambda's runtime logs an error's constructor name as errorType.
+    keepNames: true,
     sourcemap: true,
     sourcesContent: false,
     legalComments: 'none',

@@ -5,7 +5,7 @@ import { DEADLINE_RESERVE_MS } from './constants.js';
 import { describeThrown } from './errors.js';
 import { ensureDeployment, type DeploymentResult } from './ensure-deployment.js';
 import { parseEvent, type DeploymentRequest } from './event.js';
-import { log } from './log.js';
+import { beginInvocationLog, log } from './log.js';
 import { warm } from './state.js';
 
 export type { DeploymentResult };
@@ -14,6 +14,7 @@ export type { DeploymentResult };
  * and returns the result. Throws one of the errors in errors.ts; Lambda reports its name as errorType. */
 export async function handler(event: unknown, context: Context): Promise<DeploymentResult> {
   const started = Date.now();
+  beginInvocationLog(context);
   const deadline = started + context.getRemainingTimeInMillis() - DEADLINE_RESERVE_MS;
   let request: DeploymentRequest | undefined;
   let clusterName: string | undefined;
@@ -39,7 +40,6 @@ export async function handler(event: unknown, context: Context): Promise<Deploym
       dryRun: request.dryRun,
       attempts: outcome.attempts,
       durationMs: Date.now() - started,
-      requestId: context.awsRequestId,
     });
     return outcome.result;
   } catch (error) {
@@ -52,7 +52,6 @@ export async function handler(event: unknown, context: Context): Promise<Deploym
       namespace: request?.namespace,
       name: request?.name,
       durationMs: Date.now() - started,
-      requestId: context.awsRequestId,
     });
     throw error;
   }

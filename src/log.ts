@@ -1,16 +1,25 @@
-/** One structured log record; values are plain data and never credentials or tokens. */
-export type LogRecord = Readonly<Record<string, string | number | boolean | undefined>>;
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
+import { MANAGER } from './constants.js';
 
-type Level = 'info' | 'warn' | 'error';
+/** The fields of one log record; values are plain data and never credentials, tokens or presigned URLs. */
+export type LogFields = Readonly<Record<string, string | number | boolean | undefined>>;
 
-/** Writes one JSON line through console, so Lambda's log-level filtering applies. */
-export function log(level: Level, message: string, fields: LogRecord): void {
-  const line = JSON.stringify({ level: level.toUpperCase(), message, ...fields });
-  if (level === 'error') {
-    console.error(line);
-  } else if (level === 'warn') {
-    console.warn(line);
-  } else {
-    console.info(line);
-  }
+type Level = 'debug' | 'info' | 'warn' | 'error';
+
+/** The function's one logger. Powertools writes each record as one JSON object to stdout, so in Lambda's JSON log
+ * format every field is top-level and queryable; it honours Lambda's application log level (AWS_LAMBDA_LOG_LEVEL). */
+const logger = new Logger({ serviceName: MANAGER });
+
+/** Starts an invocation's records: the Lambda context (function_request_id, cold_start, ...) and Lambda's own
+ * `requestId` key, so one Logs Insights filter finds our records and the runtime's alike. */
+export function beginInvocationLog(context: Context): void {
+  logger.resetKeys();
+  logger.addContext(context);
+  logger.appendKeys({ requestId: context.awsRequestId });
+}
+
+/** Writes one record at `level` with `message` and the given fields. */
+export function log(level: Level, message: string, fields: LogFields = {}): void {
+  logger[level](message, fields);
 }

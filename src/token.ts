@@ -1,8 +1,8 @@
 import { partition } from '@aws-sdk/core/client';
+import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentials } from './config.js';
 import { CLUSTER_ID_HEADER, TOKEN_PREFIX, TOKEN_PRESIGN_EXPIRES_SECONDS } from './constants.js';
-import { Sha256 } from './sha256.js';
 
 /** What a token is minted from. `signingDate` is a value, not a clock read, so a token is reproducible. */
 export interface TokenInput {
@@ -38,6 +38,9 @@ export function stsHost(region: string): string {
   return host;
 }
 
+/** SHA-256 and HMAC-SHA-256 on node:crypto, as the AWS SDK's own clients configure the signer. */
+const SHA256 = Hash.bind(null, 'sha256');
+
 /** partition() scans the SDK's partition table with regular expressions; a function only ever asks for one region. */
 const stsHosts = new Map<string, string>();
 
@@ -45,7 +48,7 @@ const stsHosts = new Map<string, string>();
  * `x-k8s-aws-id` signed. Pure: the same input gives the same token. Throws only if the signer misbehaves. */
 export async function mintEksToken({ credentials, region, clusterName, signingDate }: TokenInput): Promise<string> {
   const hostname = stsHost(region);
-  const signer = new SignatureV4({ service: 'sts', region, credentials, sha256: Sha256, uriEscapePath: true });
+  const signer = new SignatureV4({ service: 'sts', region, credentials, sha256: SHA256, uriEscapePath: true });
   const presigned = await signer.presign(
     {
       method: 'GET',

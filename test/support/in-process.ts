@@ -19,15 +19,16 @@ export async function invokeInProcess(
   env: Record<string, string>,
   timeoutMs = 3000,
 ): Promise<InProcessResult> {
-  const saved = { env: process.env, info: console.info, warn: console.warn, error: console.error };
+  const saved = { env: process.env, stdout: process.stdout.write, stderr: process.stderr.write };
   const lines: string[] = [];
-  const capture = (line: unknown): void => {
-    lines.push(String(line));
+  // The function logs with Powertools, which writes each record to stdout or stderr as one line.
+  const capture = (chunk: string | Uint8Array): boolean => {
+    lines.push(...String(chunk).split('\n').filter(Boolean));
+    return true;
   };
   process.env = { ...env };
-  console.info = capture;
-  console.warn = capture;
-  console.error = capture;
+  process.stdout.write = capture;
+  process.stderr.write = capture;
   try {
     const result = await handler(event, lambdaContext('in-process', Date.now() + timeoutMs));
     return { ok: true, result, logs: jsonRecords(lines) };
@@ -37,9 +38,8 @@ export async function invokeInProcess(
     return { ok: false, errorType: name, errorMessage: message, logs: jsonRecords(lines) };
   } finally {
     process.env = saved.env;
-    console.info = saved.info;
-    console.warn = saved.warn;
-    console.error = saved.error;
+    process.stdout.write = saved.stdout;
+    process.stderr.write = saved.stderr;
     recordOutput(...lines);
   }
 }
