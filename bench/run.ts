@@ -14,6 +14,7 @@ import { awsCliToken } from '../test/support/aws-cli.js';
 import { ACCESS_KEY_ID, SECRET_ACCESS_KEY, SESSION_TOKEN, startTestBed } from '../test/support/fixture.js';
 import { at } from '../test/support/json.js';
 import { templateNodeOptions } from '../test/support/lambda.js';
+import { requireTool } from '../test/support/tools.js';
 import { bundleOptions, FUNCTION_ENTRIES } from '../esbuild.config.mjs';
 
 const run = promisify(execFile);
@@ -214,7 +215,7 @@ async function main(): Promise<void> {
         nodeOptionsOurs: templateNodeOptions(),
         nproc: availableParallelism(),
         date: new Date().toISOString(),
-        awsCli: execFileSync('aws', ['--version'], { encoding: 'utf8' }).trim(),
+        awsCli: execFileSync(requireTool('aws'), ['--version'], { encoding: 'utf8' }).trim(),
       },
       runs: { cold: COLD_RUNS, warmLatency: WARM_LATENCY, warmMemory: WARM_MEMORY },
       emptyNode: { wallMs: emptyStats, bootMs: stats(emptyBoot) },

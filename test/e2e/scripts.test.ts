@@ -15,12 +15,16 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { PROJECT_ROOT } from '../support/lambda.js';
+import { requirePythonModules, requireTool } from '../support/tools.js';
 
 // deploy.sh and local.sh run in a copy of the project whose PATH holds only stub aws, sam, kubectl, eksctl (and
 // docker) CLIs, which record their arguments and answer like the real ones (test/support/cli_stub.py), plus the few
 // system tools the scripts use. build-handler.sh is replaced by a recorder: the real one has its own tests.
 const SYSTEM_TOOLS = ['bash', 'env', 'mktemp', 'rm', 'tr', 'grep', 'cat', 'sleep', 'dirname'];
-const PYTHON = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout.trim();
+// The interpreter itself, not a pyenv shim: the sandbox's PATH holds nothing else.
+const PYTHON = spawnSync(requireTool('python3'), ['-c', 'import sys; print(sys.executable)'], {
+  encoding: 'utf8',
+}).stdout.trim();
 const runFile = promisify(execFile);
 
 interface Call {
@@ -76,6 +80,7 @@ afterEach(() => {
 });
 
 function sandbox(tools: string[]): { dir: string; bin: string } {
+  requirePythonModules('jmespath');
   const dir = mkdtempSync(join(tmpdir(), 'lambda-eks-scripts-'));
   sandboxes.push(dir);
   for (const file of ['deploy.sh', 'local.sh', 'template.yml', 'permissions.yml', 'events']) {
@@ -390,7 +395,7 @@ describe('local.sh', () => {
 
 describe('shell scripts', () => {
   it.each(['deploy.sh', 'local.sh', 'build-handler.sh', '.ci/run'])('%s is shellcheck clean', async (script) => {
-    const { stdout } = await runFile('shellcheck', [join(PROJECT_ROOT, script)]).catch(
+    const { stdout } = await runFile(requireTool('shellcheck'), [join(PROJECT_ROOT, script)]).catch(
       (error: { stdout: string }) => error,
     );
     expect(stdout).toBe('');

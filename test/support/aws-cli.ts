@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { at } from './json.js';
+import { requireTool } from './tools.js';
 
 const run = promisify(execFile);
 
@@ -30,8 +31,18 @@ export async function awsCliToken(input: CliTokenInput): Promise<string> {
     ...(input.sessionToken ? { AWS_SESSION_TOKEN: input.sessionToken } : {}),
   };
   const { stdout } = await run(
-    'faketime',
-    ['-f', input.frozenTime, 'aws', 'eks', 'get-token', '--cluster-name', input.clusterName, '--region', input.region],
+    requireTool('faketime'),
+    [
+      '-f',
+      input.frozenTime,
+      requireTool('aws'),
+      'eks',
+      'get-token',
+      '--cluster-name',
+      input.clusterName,
+      '--region',
+      input.region,
+    ],
     { env, timeout: 60_000 },
   );
   const token = at(JSON.parse(stdout), 'status', 'token');

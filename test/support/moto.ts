@@ -5,6 +5,7 @@ import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PROJECT_ROOT } from './lambda.js';
+import { requirePythonModules, requireTool } from './tools.js';
 
 const run = promisify(execFile);
 
@@ -41,9 +42,10 @@ export class Moto {
 
   /** Starts moto with EKS clusters seeded to the given endpoint and CA; waits (at most 20 s) until it listens. */
   static async start(seed: { endpoint: string; caData: string }): Promise<Moto> {
+    requirePythonModules('moto');
     const port = await freePort();
     const child = spawn(
-      'python3',
+      requireTool('python3'),
       [join(PROJECT_ROOT, 'test/support/moto_eks.py'), '-H', '127.0.0.1', '-p', String(port)],
       {
         env: { ...process.env, MOTO_EKS_ENDPOINT: seed.endpoint, MOTO_EKS_CA_DATA: seed.caData },
@@ -62,7 +64,7 @@ export class Moto {
   /** Runs the AWS CLI against moto and returns its parsed JSON output. */
   async aws(...args: string[]): Promise<unknown> {
     const { stdout } = await run(
-      'aws',
+      requireTool('aws'),
       ['--endpoint-url', this.url, '--region', 'us-west-2', '--output', 'json', ...args],
       {
         env: {

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireTool } from './tools.js';
 
 export interface KeyPair {
   readonly key: string;
@@ -25,7 +26,8 @@ export interface TestPki {
 }
 
 function openssl(dir: string, args: string[], faketime?: string): void {
-  const [command, fullArgs] = faketime ? ['faketime', [faketime, 'openssl', ...args]] : ['openssl', args];
+  const openssl = requireTool('openssl');
+  const [command, fullArgs] = faketime ? [requireTool('faketime'), [faketime, openssl, ...args]] : [openssl, args];
   execFileSync(command, fullArgs, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 

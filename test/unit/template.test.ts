@@ -6,6 +6,7 @@ import { parseAllDocuments } from 'yaml';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { at } from '../support/json.js';
 import { PROJECT_ROOT, readTemplate } from '../support/lambda.js';
+import { requirePythonModules, requireTool } from '../support/tools.js';
 
 const run = promisify(execFile);
 const TEMPLATE = join(PROJECT_ROOT, 'template.yml');
@@ -52,12 +53,16 @@ describe('template.yml', () => {
   let translated: Json;
 
   beforeAll(async () => {
-    const { stdout } = await run('python3', [join(PROJECT_ROOT, 'test/support/sam_translate.py'), TEMPLATE]);
+    requirePythonModules('cfnlint', 'samtranslator');
+    const { stdout } = await run(requireTool('python3'), [
+      join(PROJECT_ROOT, 'test/support/sam_translate.py'),
+      TEMPLATE,
+    ]);
     translated = JSON.parse(stdout);
   });
 
   it('passes cfn-lint with no errors or warnings', async () => {
-    const { stdout, stderr } = await run('cfn-lint', [TEMPLATE]).catch(
+    const { stdout, stderr } = await run(requireTool('cfn-lint'), [TEMPLATE]).catch(
       (error: { stdout: string; stderr: string }) => error,
     );
     expect(`${stdout}${stderr}`).toBe('');
