@@ -5,7 +5,7 @@ import { build } from 'esbuild';
 
 /** The function's entry points: the handler, and the DescribeCluster call with the AWS SDK, which the handler imports
  * only when it has to discover its cluster (see src/describe-cluster.ts). */
-export const FUNCTION_ENTRIES = { index: 'src/handler.ts', 'describe-cluster': 'src/describe-cluster.ts' };
+export const FUNCTION_ENTRIES = { index: 'src/handler.ts', 'describe-cluster': 'src/aws/describe-cluster.ts' };
 
 /** client-node's generated client imports undici for its default fetch library; we give it our own HTTP library,
  * so undici is never called. Marking it side-effect free lets esbuild drop its 700 KB. */

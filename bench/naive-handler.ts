@@ -3,7 +3,7 @@
 // the client, the connection and the bundle, not the token.
 import { AppsV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Context } from 'aws-lambda';
-import { mintEksToken } from '../src/token.js';
+import { mintEksToken } from '../src/aws/token.js';
 
 export async function handler(
   event: { name?: string } | null,

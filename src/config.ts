@@ -1,11 +1,6 @@
 import { X509Certificate } from 'node:crypto';
-import {
-  CLUSTER_NAME_PATTERN,
-  DEFAULT_NAMESPACE,
-  DNS1123_LABEL,
-  DNS1123_LABEL_MAX,
-  REGION_PATTERN,
-} from './constants.js';
+import { lookUpRegion } from './aws/regions.js';
+import { CLUSTER_NAME_PATTERN, DEFAULT_NAMESPACE, DNS1123_LABEL, DNS1123_LABEL_MAX } from './constants.js';
 import { ConfigurationError } from './errors.js';
 
 /** Where the Kubernetes API server is and the CA that signs its certificate. */
@@ -36,7 +31,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /** Reads and validates the function's configuration; throws ConfigurationError naming the variable at fault. */
 export function readConfig(env: Env): FunctionConfig {
-  const clusterName = required(env, 'CLUSTER_NAME', 'the name of the EKS cluster to deploy to');
+  const clusterName = required(env, 'CLUSTER_NAME', 'set it to the name of the EKS cluster to deploy to.');
   if (!CLUSTER_NAME_PATTERN.test(clusterName)) {
     throw new ConfigurationError(
       `"${clusterName}" is not an EKS cluster name (1 to 100 letters, digits, "-" or "_", starting with a letter or digit)`,
@@ -53,7 +48,9 @@ export function readConfig(env: Env): FunctionConfig {
 
 /** Reads the credentials Lambda provides; throws ConfigurationError when they are missing. Never echoes a value. */
 export function readCredentials(env: Env): AwsCredentials {
-  const hint = 'Lambda sets it from the execution role; when running locally, export your AWS credentials';
+  const hint =
+    "Lambda sets it from the function's execution role; when you run the function yourself, export your AWS " +
+    'credentials (for example with "aws configure export-credentials --format env").';
   const accessKeyId = required(env, 'AWS_ACCESS_KEY_ID', hint);
   const secretAccessKey = required(env, 'AWS_SECRET_ACCESS_KEY', hint);
   const sessionToken = env['AWS_SESSION_TOKEN'];
@@ -120,19 +117,32 @@ export function parseEndpoint(value: string, variable: string): string {
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }
 
-function required(env: Env, variable: string, meaning: string): string {
+/** The trimmed value of a variable; throws ConfigurationError "<VARIABLE>: is not set; <fix>" when it is empty. */
+function required(env: Env, variable: string, fix: string): string {
   const value = env[variable]?.trim();
   if (!value) {
-    throw new ConfigurationError(`is not set; it must hold ${meaning}`, { variable });
+    throw new ConfigurationError(`is not set; ${fix}`, { variable });
   }
   return value;
 }
 
+/** AWS_REGION, which Lambda sets; AWS_DEFAULT_REGION only as the AWS CLI's fallback when running elsewhere. */
 function readRegion(env: Env): string {
-  const variable = env['AWS_REGION'] !== undefined ? 'AWS_REGION' : 'AWS_DEFAULT_REGION';
-  const region = required(env, variable, 'the AWS region of the cluster, e.g. us-east-1 (Lambda sets AWS_REGION)');
-  if (!REGION_PATTERN.test(region)) {
-    throw new ConfigurationError(`"${region}" is not an AWS region code such as us-east-1 or cn-north-1`, { variable });
+  const variable =
+    env['AWS_REGION']?.trim() || !env['AWS_DEFAULT_REGION']?.trim() ? 'AWS_REGION' : 'AWS_DEFAULT_REGION';
+  const region = required(
+    env,
+    variable,
+    "Lambda sets it to the region the function runs in, which must be the cluster's; when you run the function " +
+      "yourself, set it to the cluster's region, e.g. us-east-1.",
+  );
+  if (lookUpRegion(region) === undefined) {
+    throw new ConfigurationError(
+      `"${region}" is not a region in the AWS SDK's partition table (such as us-east-1, cn-north-1, us-gov-west-1 ` +
+        'or eusc-de-east-1); use the region code the cluster is in. A region newer than this build needs a newer ' +
+        '@aws-sdk/core.',
+      { variable },
+    );
   }
   return region;
 }

@@ -1,12 +1,13 @@
-import { CONTAINER_PORT, MANAGER } from './constants.js';
-import type { DeploymentRequest } from './event.js';
-import type { V1Deployment } from './kube.js';
+import { CONTAINER_NAME, CONTAINER_PORT, MANAGED_BY_LABEL, MANAGER } from './constants.js';
+import type { V1Deployment } from './kube/client.js';
+import type { DeploymentSpec } from './lambda/event.js';
 
-/** Builds the apps/v1 Deployment for a request: `replicas` pods of one container serving port 80, selected by the
- * standard `app.kubernetes.io` labels. Pure. */
-export function buildDeployment({ name, namespace, replicas, image }: DeploymentRequest): V1Deployment {
+/** Builds the apps/v1 Deployment for a spec: `replicas` pods of one container serving port 80, selected by the
+ * standard `app.kubernetes.io` labels. It is both the body of a create and the configuration a server-side apply
+ * owns: exactly these fields, nothing the server defaults. Pure. */
+export function buildDeployment({ name, namespace, replicas, image }: DeploymentSpec): V1Deployment {
   const selector = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/instance': name };
-  const labels = { ...selector, 'app.kubernetes.io/managed-by': MANAGER };
+  const labels = { ...selector, [MANAGED_BY_LABEL]: MANAGER };
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -18,7 +19,11 @@ export function buildDeployment({ name, namespace, replicas, image }: Deployment
         metadata: { labels },
         spec: {
           containers: [
-            { name: 'nginx', image, ports: [{ name: 'http', containerPort: CONTAINER_PORT, protocol: 'TCP' }] },
+            {
+              name: CONTAINER_NAME,
+              image,
+              ports: [{ name: 'http', containerPort: CONTAINER_PORT, protocol: 'TCP' }],
+            },
           ],
         },
       },

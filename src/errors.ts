@@ -1,3 +1,5 @@
+import type { Rollout } from './actions/rollout.js';
+
 /** The base of every error the function reports; `name` is what Lambda shows as `errorType`. */
 export abstract class LambdaEksError extends Error {
   abstract override readonly name: string;
@@ -30,7 +32,7 @@ export class ClusterAuthenticationError extends LambdaEksError {
   override readonly name = 'ClusterAuthenticationError';
 }
 
-/** The cluster answered 403: the identity is known but RBAC does not allow the request. */
+/** The cluster answered 403 because RBAC does not allow the verb: the identity is known, the grant is missing. */
 export class ClusterAuthorizationError extends LambdaEksError {
   override readonly name = 'ClusterAuthorizationError';
 }
@@ -51,6 +53,27 @@ export class KubernetesApiError extends LambdaEksError {
 /** The cluster could not be reached: network, TLS or timeout, after the retries the invocation had time for. */
 export class ClusterUnreachableError extends LambdaEksError {
   override readonly name = 'ClusterUnreachableError';
+}
+
+/** The Deployment exists but this function did not create or apply it, so it will not delete it. */
+export class NotManagedError extends LambdaEksError {
+  override readonly name = 'NotManagedError';
+}
+
+/** The rollout failed: the progress deadline passed, or pods of the new revision cannot start. */
+export class RolloutFailedError extends LambdaEksError {
+  override readonly name = 'RolloutFailedError';
+  constructor(
+    readonly rollout: Rollout,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The invocation's time ran out while waiting; what was asked was done and stays done. */
+export class RolloutTimeoutError extends LambdaEksError {
+  override readonly name = 'RolloutTimeoutError';
 }
 
 /** The name, message and code of anything thrown. Duck-typed: errors from Node's internals may come from another

@@ -1,3 +1,4 @@
+import type { Agent } from 'node:https';
 import type { ClusterEndpoint, FunctionConfig } from './config.js';
 
 /** A minted token and what it was minted from, so that a change of credentials or cluster is noticed. */
@@ -7,9 +8,11 @@ export interface CachedToken {
   readonly key: string;
 }
 
-/** Something holding sockets that must be closed when the state is reset. */
-export interface Closable {
-  close(): void;
+/** The keep-alive connection pool to the API server, and when it last carried an answer (epoch ms). */
+export interface PooledConnection {
+  readonly key: string;
+  readonly agent: Agent;
+  lastUsedAt: number;
 }
 
 /** Everything the function keeps between warm invocations of one execution environment, in one place. */
@@ -17,14 +20,14 @@ export interface WarmState {
   config?: FunctionConfig;
   cluster?: Promise<ClusterEndpoint>;
   token?: CachedToken;
-  connection?: { readonly key: string; readonly value: Closable };
+  connection?: PooledConnection;
 }
 
 export const warm: WarmState = {};
 
 /** Forgets everything cached and closes pooled connections, as a new execution environment would start. */
 export function resetWarmState(): void {
-  warm.connection?.value.close();
+  warm.connection?.agent.destroy();
   delete warm.config;
   delete warm.cluster;
   delete warm.token;

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { describeCluster } from '../../src/describe-cluster.js';
+import { describeCluster } from '../../src/aws/describe-cluster.js';
 import { CLUSTER_NAME, startTestBed, type TestBed } from '../support/fixture.js';
 import { LambdaEnvironment } from '../support/lambda.js';
 import { Moto, MOTO_CREDENTIALS } from '../support/moto.js';

@@ -2,7 +2,7 @@
 // the token as the server does and recomputes the SigV4 signature with node:crypto, as STS would.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
-export type Partition = 'aws' | 'aws-cn' | 'aws-us-gov';
+export type Partition = 'aws' | 'aws-cn' | 'aws-us-gov' | 'aws-eusc';
 
 export interface VerifierSettings {
   /** The server's own cluster name: what it puts in x-k8s-aws-id when it replays the URL to STS. */
@@ -34,6 +34,7 @@ const HOSTS: Record<Partition, RegExp> = {
   aws: /^sts(\.(us|eu|ap|sa|ca|me|af|il|mx)-[a-z]+-\d)?\.amazonaws\.com$/,
   'aws-cn': /^sts\.cn-[a-z]+-\d\.amazonaws\.com\.cn$/,
   'aws-us-gov': /^sts\.us-gov-[a-z]+-\d\.amazonaws\.com$/,
+  'aws-eusc': /^sts\.eusc-de-[a-z]+-\d\.amazonaws\.eu$/,
 };
 
 const EMPTY_SHA256 = createHash('sha256').update('').digest('hex');

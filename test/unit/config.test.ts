@@ -41,11 +41,23 @@ describe('readConfig', () => {
     expect(readConfig({ CLUSTER_NAME: 'demo', AWS_DEFAULT_REGION: 'cn-north-1' }).region).toBe('cn-north-1');
   });
 
+  it('accepts a region of the AWS European Sovereign Cloud', () => {
+    expect(readConfig({ CLUSTER_NAME: 'demo', AWS_REGION: 'eusc-de-east-1' }).region).toBe('eusc-de-east-1');
+  });
+
+  it('names AWS_REGION, the variable Lambda sets, when no region is set at all', () => {
+    const error = errorFor({ CLUSTER_NAME: 'demo' });
+    expect(error.variable).toBe('AWS_REGION');
+    expect(error.message).toMatch(/^AWS_REGION: is not set; Lambda sets it to the region the function runs in/);
+  });
+
   it.each([
     ['CLUSTER_NAME', { AWS_REGION: 'eu-west-1' }],
     ['CLUSTER_NAME', { ...base, CLUSTER_NAME: 'has space' }],
     ['AWS_REGION', { ...base, AWS_REGION: '' }],
     ['AWS_REGION', { ...base, AWS_REGION: 'Europe' }],
+    ['AWS_REGION', { ...base, AWS_REGION: 'xx-nowhere-1' }],
+    ['AWS_REGION', { ...base, AWS_REGION: 'aws-global' }],
     ['NAMESPACE', { ...base, NAMESPACE: 'Team_A' }],
     ['CLUSTER_CA_DATA', { ...base, CLUSTER_ENDPOINT: 'https://example.com' }],
     ['CLUSTER_ENDPOINT', { ...base, CLUSTER_CA_DATA: pki.caData }],
@@ -87,6 +99,12 @@ describe('readCredentials', () => {
       secretAccessKey: 'secret',
       sessionToken: 'session',
     });
+  });
+
+  it('says in a sentence where the credentials come from when they are missing', () => {
+    expect(() => readCredentials({})).toThrow(
+      /^AWS_ACCESS_KEY_ID: is not set; Lambda sets it from the function's execution role; when you run the function yourself, export your AWS credentials/,
+    );
   });
 
   it('names the missing variable without echoing the ones that are set', () => {

@@ -7,7 +7,6 @@ describe('buildDeployment', () => {
     namespace: 'team-a',
     replicas: 3,
     image: 'nginx:1.30.0',
-    dryRun: false,
   });
 
   it('selects its own pods: every selector label is on the pod template', () => {

@@ -13,7 +13,7 @@ describe('the handler with a malformed environment', () => {
     ['CLUSTER_CA_DATA', 'LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t!', 'not valid base64'],
     ['CLUSTER_CA_DATA', Buffer.from('just some text').toString('base64'), 'not a PEM certificate'],
     ['AWS_REGION', '', 'is not set'],
-    ['AWS_REGION', 'moon-base-1a', 'is not an AWS region'],
+    ['AWS_REGION', 'moon-base-1a', "is not a region in the AWS SDK's partition table"],
     ['CLUSTER_NAME', 'demo cluster!', 'is not an EKS cluster name'],
     ['CLUSTER_NAME', '', 'is not set'],
     ['NAMESPACE', 'Team_A', 'is not a Kubernetes namespace name'],

@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { resetWarmState } from '../../src/state.js';
-import { ACCESS_KEY_ID, FUNCTION_IDENTITY, startTestBed, type TestBed } from '../support/fixture.js';
-import { invokeInProcess } from '../support/in-process.js';
-import { recordSecrets } from '../support/run-record.js';
+import { resetWarmState } from '../../../src/state.js';
+import { ACCESS_KEY_ID, FUNCTION_IDENTITY, startTestBed, type TestBed } from '../../support/fixture.js';
+import { invokeInProcess } from '../../support/in-process.js';
+import { recordSecrets } from '../../support/run-record.js';
 
 // The function's clock is jest's (only Date is faked: timers and sockets run as usual); the stand-in has its own
 // clock, so the two can disagree as a skewed or slow clock would.

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { buildDeployment } from '../../src/deployment.js';
-import { createDeployment, type CreateDeploymentCall } from '../../src/kube.js';
-import { resetWarmState } from '../../src/state.js';
-import { mintEksToken } from '../../src/token.js';
+import { buildDeployment } from '../../../src/deployment.js';
+import { createDeployment, type KubeCall } from '../../../src/kube/client.js';
+import type { V1Deployment } from '../../../src/kube/client.js';
+import { resetWarmState } from '../../../src/state.js';
+import { mintEksToken } from '../../../src/aws/token.js';
 import {
   ACCESS_KEY_ID,
   CLUSTER_NAME,
@@ -10,11 +11,14 @@ import {
   SESSION_TOKEN,
   startTestBed,
   type TestBed,
-} from '../support/fixture.js';
-import { KubeApiStandIn } from '../support/kube-apiserver.js';
+} from '../../support/fixture.js';
+import { KubeApiStandIn } from '../../support/kube-apiserver.js';
 
 let bed: TestBed;
-let call: CreateDeploymentCall;
+let call: KubeCall;
+let body: V1Deployment;
+const create = (target: KubeCall = call, deployment: V1Deployment = body) =>
+  createDeployment(target, { namespace: 'default', body: deployment, dryRun: false });
 const extraServers: KubeApiStandIn[] = [];
 
 beforeAll(async () => {
@@ -25,20 +29,8 @@ beforeAll(async () => {
     clusterName: CLUSTER_NAME,
     signingDate: new Date(),
   });
-  call = {
-    cluster: { endpoint: bed.server.url, caPem: bed.pki.ca.cert },
-    token,
-    namespace: 'default',
-    body: buildDeployment({
-      name: 'kube-test',
-      namespace: 'default',
-      replicas: 2,
-      image: 'nginx:1.30.0',
-      dryRun: false,
-    }),
-    dryRun: false,
-    timeoutMs: 2000,
-  };
+  call = { cluster: { endpoint: bed.server.url, caPem: bed.pki.ca.cert }, token, timeoutMs: 2000 };
+  body = buildDeployment({ name: 'kube-test', namespace: 'default', replicas: 2, image: 'nginx:1.30.0' });
 });
 
 beforeEach(() => {
@@ -60,32 +52,32 @@ async function serverWith(tls: TestBed['pki']['server']): Promise<string> {
 
 describe('createDeployment', () => {
   it('returns the uid the server assigned', async () => {
-    const outcome = await createDeployment(call);
-    expect(outcome).toEqual({
-      kind: 'created',
+    const outcome = await create();
+    expect(outcome).toMatchObject({
+      kind: 'ok',
       httpStatus: 201,
-      uid: bed.server.deployments.get('default/kube-test')?.metadata['uid'],
+      body: { metadata: { uid: bed.server.deployments.get('default/kube-test')?.metadata['uid'] } },
     });
   });
 
   it('reports the Status reason and message of a rejection', async () => {
-    await createDeployment(call);
-    expect(await createDeployment(call)).toEqual({
+    await create();
+    expect(await create()).toEqual({
       kind: 'rejected',
       httpStatus: 409,
-      status: { reason: 'AlreadyExists', message: 'deployments.apps "kube-test" already exists' },
+      status: { reason: 'AlreadyExists', message: 'deployments.apps "kube-test" already exists', causes: [] },
       retryAfterMs: undefined,
     });
   });
 
   it('reads Retry-After in seconds', async () => {
     bed.server.inject({ kind: 'status', code: 429, retryAfterSeconds: 3 });
-    expect(await createDeployment(call)).toMatchObject({ kind: 'rejected', httpStatus: 429, retryAfterMs: 3000 });
+    expect(await create()).toMatchObject({ kind: 'rejected', httpStatus: 429, retryAfterMs: 3000 });
   });
 
   it('reports a body cut short as a transport failure, not as a parsed answer', async () => {
     bed.server.inject({ kind: 'truncate' });
-    expect(await createDeployment(call)).toMatchObject({
+    expect(await create()).toMatchObject({
       kind: 'unreachable',
       code: 'ERR_INCOMPLETE_RESPONSE',
       tlsTrust: false,
@@ -93,13 +85,13 @@ describe('createDeployment', () => {
   });
 
   it('reports a refused connection with its code', async () => {
-    const outcome = await createDeployment({ ...call, cluster: { ...call.cluster, endpoint: 'https://127.0.0.1:9' } });
+    const outcome = await create({ ...call, cluster: { ...call.cluster, endpoint: 'https://127.0.0.1:9' } });
     expect(outcome).toMatchObject({ kind: 'unreachable', code: 'ECONNREFUSED', tlsTrust: false });
   });
 
   it('reports a timeout when no answer comes in time', async () => {
     bed.server.inject({ kind: 'delay', ms: 5000 });
-    expect(await createDeployment({ ...call, timeoutMs: 300 })).toMatchObject({
+    expect(await create({ ...call, timeoutMs: 300 })).toMatchObject({
       kind: 'unreachable',
       code: 'ETIMEDOUT',
     });
@@ -111,16 +103,13 @@ describe('createDeployment', () => {
     ['an expired certificate', 'expiredServer'],
   ] as const)('reports %s as a TLS trust failure', async (_label, which) => {
     const endpoint = await serverWith(bed.pki[which]);
-    const outcome = await createDeployment({ ...call, cluster: { ...call.cluster, endpoint } });
+    const outcome = await create({ ...call, cluster: { ...call.cluster, endpoint } });
     expect(outcome).toMatchObject({ kind: 'unreachable', tlsTrust: true });
   });
 
   it('reuses one TLS connection across calls', async () => {
     for (const name of ['a', 'b', 'c']) {
-      await createDeployment({
-        ...call,
-        body: buildDeployment({ name, namespace: 'default', replicas: 1, image: 'nginx', dryRun: false }),
-      });
+      await create(call, buildDeployment({ name, namespace: 'default', replicas: 1, image: 'nginx' }));
     }
     expect(bed.server.deployments.size).toBe(3);
     expect(bed.server.handshakes).toBe(1);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { AwsCredentials } from './config.js';
-import { TOKEN_REUSE_MS } from './constants.js';
-import { warm } from './state.js';
+import type { AwsCredentials } from '../config.js';
+import { TOKEN_REUSE_MS } from '../constants.js';
+import { warm } from '../state.js';
 import { mintEksToken } from './token.js';
 
 /** A token ready to send, and whether it came from the cache (a 401 on a cached token earns one re-mint). */

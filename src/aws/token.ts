@@ -1,8 +1,8 @@
-import { partition } from '@aws-sdk/core/client';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { AwsCredentials } from './config.js';
-import { CLUSTER_ID_HEADER, TOKEN_PREFIX, TOKEN_PRESIGN_EXPIRES_SECONDS } from './constants.js';
+import type { AwsCredentials } from '../config.js';
+import { CLUSTER_ID_HEADER, TOKEN_PREFIX, TOKEN_PRESIGN_EXPIRES_SECONDS } from '../constants.js';
+import { lookUpRegion } from './regions.js';
 
 /** What a token is minted from. `signingDate` is a value, not a clock read, so a token is reproducible. */
 export interface TokenInput {
@@ -27,27 +27,18 @@ const QUERY_ORDER = [
 ] as const;
 const ACCEPTED: ReadonlySet<string> = new Set(QUERY_ORDER);
 
-/** The regional STS host for a region, with the DNS suffix of its partition as the AWS SDK's partition table gives
- * it: sts.us-east-1.amazonaws.com, sts.cn-north-1.amazonaws.com.cn. */
-export function stsHost(region: string): string {
-  let host = stsHosts.get(region);
-  if (host === undefined) {
-    host = `sts.${region}.${partition(region).dnsSuffix}`;
-    stsHosts.set(region, host);
-  }
-  return host;
-}
-
 /** SHA-256 and HMAC-SHA-256 on node:crypto, as the AWS SDK's own clients configure the signer. */
 const SHA256 = Hash.bind(null, 'sha256');
 
-/** partition() scans the SDK's partition table with regular expressions; a function only ever asks for one region. */
-const stsHosts = new Map<string, string>();
-
 /** Mints an EKS bearer token: `k8s-aws-v1.` + unpadded base64url of a presigned STS GetCallerIdentity URL with
- * `x-k8s-aws-id` signed. Pure: the same input gives the same token. Throws only if the signer misbehaves. */
+ * `x-k8s-aws-id` signed, for the regional STS host of the AWS SDK's partition table (sts.us-east-1.amazonaws.com,
+ * sts.cn-north-1.amazonaws.com.cn, sts.eusc-de-east-1.amazonaws.eu). Pure: the same input gives the same token.
+ * Throws for a region the table does not list (the configuration is checked first) or if the signer misbehaves. */
 export async function mintEksToken({ credentials, region, clusterName, signingDate }: TokenInput): Promise<string> {
-  const hostname = stsHost(region);
+  const hostname = lookUpRegion(region)?.stsHost;
+  if (hostname === undefined) {
+    throw new Error(`no STS endpoint for "${region}": it is not in the AWS SDK's partition table`);
+  }
   const signer = new SignatureV4({ service: 'sts', region, credentials, sha256: SHA256, uriEscapePath: true });
   const presigned = await signer.presign(
     {

@@ -1,17 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { DNS1123_LABEL } from '../../src/constants.js';
-import { InvalidEventError } from '../../src/errors.js';
-import { parseEvent } from '../../src/event.js';
-import { resetWarmState } from '../../src/state.js';
-import { startTestBed, type TestBed } from '../support/fixture.js';
-import { invokeInProcess } from '../support/in-process.js';
+import { DNS1123_LABEL } from '../../../src/constants.js';
+import { InvalidEventError } from '../../../src/errors.js';
+import { ACTION_FIELDS, ACTIONS, parseEvent } from '../../../src/lambda/event.js';
+import { imageReferenceProblem } from '../../../src/lambda/image-reference.js';
+import { resetWarmState } from '../../../src/state.js';
+import { startTestBed, type TestBed } from '../../support/fixture.js';
+import { invokeInProcess } from '../../support/in-process.js';
 
 /** How many generated events each property sees; the README's Reliability section quotes these. */
 const PARSER_RUNS = 5000;
 const HANDLER_RUNS = 300;
 
-const FIELDS = ['name', 'namespace', 'replicas', 'image', 'dryRun'];
+const FIELDS = ['action', 'name', 'namespace', 'replicas', 'image', 'dryRun', 'wait', 'force'];
 const NEAR_MISSES = [
   'Name',
   'nmae',
@@ -25,6 +26,12 @@ const NEAR_MISSES = [
   ' name',
   'namespace\u0000',
   'imag',
+  'Action',
+  'actions',
+  'Wait',
+  'waits',
+  'forse',
+  'Force',
 ];
 const HOSTILE_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf'];
 
@@ -51,6 +58,14 @@ const oddValue = fc.oneof(
     'nginx\t',
     'UPPER',
     'a'.repeat(64),
+    'create',
+    'apply',
+    'get',
+    'delete',
+    'Apply',
+    'update',
+    'NGINX:Latest',
+    'a::b',
   ),
   fc.double(),
   fc.integer({ min: 1, max: 300_000 }).map((length) => 'x'.repeat(length)),
@@ -61,8 +76,13 @@ const validValue: Record<string, fc.Arbitrary<unknown>> = {
   name: fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/),
   namespace: fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,20}[a-z0-9])?$/),
   replicas: fc.integer({ min: 0, max: 1000 }),
-  image: fc.stringMatching(/^[a-z0-9./:@-]{1,80}$/),
+  image: fc.stringMatching(
+    /^([a-z0-9]+\.[a-z0-9]+(:[0-9]{1,5})?\/)?[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+){0,2}(:[\w][\w.-]{0,20})?$/,
+  ),
   dryRun: fc.boolean(),
+  action: fc.constantFrom(...ACTIONS),
+  wait: fc.boolean(),
+  force: fc.boolean(),
 };
 
 /** JSON texts whose parsed form JSON.stringify cannot produce: 1e309 parses to Infinity, "__proto__" to an own key. */
@@ -117,11 +137,16 @@ describe('parseEvent on generated events', () => {
           ]).toContain(field);
           return;
         }
-        expect(keysOf(generated).every((key) => FIELDS.includes(key))).toBe(true);
+        expect(keysOf(generated).every((key) => ACTION_FIELDS[request.action].includes(key))).toBe(true);
         expect(DNS1123_LABEL.test(request.name) && request.name.length <= 63).toBe(true);
         expect(DNS1123_LABEL.test(request.namespace)).toBe(true);
-        expect(Number.isInteger(request.replicas) && request.replicas >= 0 && request.replicas <= 1000).toBe(true);
-        expect(request.image).toMatch(/^\S+$/);
+        if ('replicas' in request) {
+          expect(Number.isInteger(request.replicas) && request.replicas >= 0 && request.replicas <= 1000).toBe(true);
+          expect(imageReferenceProblem(request.image)).toBeUndefined();
+        }
+        if ('dryRun' in request) {
+          expect(request.dryRun && request.wait).toBe(false);
+        }
         for (const key of keysOf(generated)) {
           expect(Reflect.get(request, key)).toBe(Reflect.get(Object(generated), key));
         }

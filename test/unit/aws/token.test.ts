@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { mintEksToken, stsHost } from '../../src/token.js';
-import { awsCliToken } from '../support/aws-cli.js';
-import { verifyEksToken } from '../support/eks-token-verifier.js';
+import { mintEksToken } from '../../../src/aws/token.js';
+import { awsCliToken } from '../../support/aws-cli.js';
+import { verifyEksToken } from '../../support/eks-token-verifier.js';
 
 const ACCESS_KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
 const SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
@@ -10,10 +10,12 @@ const SESSION_TOKEN = 'IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQ+te
 const FROZEN = '2026-01-01 00:00:00';
 const FROZEN_DATE = new Date('2026-01-01T00:00:00Z');
 
-const cases = ['us-east-1', 'us-west-2', 'eu-west-1', 'cn-north-1', 'us-gov-west-1'].flatMap((region) => [
-  { region, session: 'without', sessionToken: undefined },
-  { region, session: 'with', sessionToken: SESSION_TOKEN },
-]);
+const cases = ['us-east-1', 'us-west-2', 'eu-west-1', 'cn-north-1', 'us-gov-west-1', 'eusc-de-east-1'].flatMap(
+  (region) => [
+    { region, session: 'without', sessionToken: undefined },
+    { region, session: 'with', sessionToken: SESSION_TOKEN },
+  ],
+);
 
 function decode(token: string): URL {
   return new URL(Buffer.from(token.slice('k8s-aws-v1.'.length), 'base64url').toString('utf8'));
@@ -44,14 +46,6 @@ describe('mintEksToken against the AWS CLI', () => {
       expect(ours).toBe(cli);
     },
   );
-});
-
-describe('stsHost', () => {
-  it('uses the partition DNS suffix for China and the regional host elsewhere', () => {
-    expect(stsHost('cn-northwest-1')).toBe('sts.cn-northwest-1.amazonaws.com.cn');
-    expect(stsHost('us-gov-east-1')).toBe('sts.us-gov-east-1.amazonaws.com');
-    expect(stsHost('ap-southeast-7')).toBe('sts.ap-southeast-7.amazonaws.com');
-  });
 });
 
 describe('mintEksToken output', () => {

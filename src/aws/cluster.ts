@@ -1,8 +1,8 @@
-import type { ClusterEndpoint, FunctionConfig } from './config.js';
+import type { ClusterEndpoint, FunctionConfig } from '../config.js';
+import { decodeCaData, parseEndpoint } from '../config.js';
+import { ClusterUnreachableError, ConfigurationError, describeThrown } from '../errors.js';
+import { warm } from '../state.js';
 import type { DescribedCluster } from './describe-cluster.js';
-import { decodeCaData, parseEndpoint } from './config.js';
-import { ClusterUnreachableError, ConfigurationError, describeThrown } from './errors.js';
-import { warm } from './state.js';
 
 /** DescribeCluster gets this long, at most, including the SDK's own retries. */
 const DESCRIBE_TIMEOUT_MS = 10_000;
@@ -24,6 +24,13 @@ export async function resolveCluster(config: FunctionConfig, deadline: number): 
     delete warm.cluster;
     throw error;
   }
+}
+
+/** Drops the cached DescribeCluster answer and asks again: the cluster may have been recreated with a new endpoint or
+ * CA since. Throws as resolveCluster does. */
+export function rediscoverCluster(config: FunctionConfig, deadline: number): Promise<ClusterEndpoint> {
+  delete warm.cluster;
+  return resolveCluster(config, deadline);
 }
 
 /** Asks EKS DescribeCluster, loading the SDK (a file of its own in the bundle) only now. */
@@ -62,7 +69,8 @@ function toClusterEndpoint(clusterName: string, { status, endpoint, caData }: De
 }
 
 function describeFailure(clusterName: string, region: string, error: unknown): Error {
-  const { name, message: detail } = describeThrown(error);
+  const { name } = describeThrown(error);
+  const detail = awsMessage(error);
   if (name === 'ResourceNotFoundException') {
     return new ConfigurationError(
       `there is no EKS cluster named "${clusterName}" in ${region} (DescribeCluster: ${detail}); check the cluster ` +
@@ -70,7 +78,7 @@ function describeFailure(clusterName: string, region: string, error: unknown): E
       { variable: 'CLUSTER_NAME', cause: error },
     );
   }
-  if (/AccessDenied|UnrecognizedClient|InvalidSignature|ExpiredToken|Forbidden/i.test(name)) {
+  if (/AccessDenied|UnrecognizedClient|InvalidSignature|SignatureDoesNotMatch|ExpiredToken|Forbidden/i.test(name)) {
     return new ConfigurationError(
       `the function's role may not call eks:DescribeCluster on "${clusterName}" (${name}: ${detail}); grant it on the ` +
         "cluster's ARN (template.yml does), or set CLUSTER_ENDPOINT and CLUSTER_CA_DATA so the call is not needed.",
@@ -82,4 +90,13 @@ function describeFailure(clusterName: string, region: string, error: unknown): E
       'runs in a VPC without internet access, add an EKS interface endpoint or set CLUSTER_ENDPOINT and CLUSTER_CA_DATA.',
     { cause: error },
   );
+}
+
+/** The first sentence of an AWS error message, at most 200 characters. A signature error goes on to quote the
+ * canonical request the service expected, which holds the X-Amz-Security-Token: that must never reach an error
+ * message or a log. */
+function awsMessage(error: unknown): string {
+  const { message } = describeThrown(error);
+  const first = message.split(/\n|(?<=\.) (?=The Canonical String|The String-to-Sign)/)[0] ?? '';
+  return first.length > 200 ? `${first.slice(0, 200)}...` : first;
 }

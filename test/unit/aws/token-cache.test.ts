@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { resetWarmState } from '../../src/state.js';
-import { dropCachedToken, issueEksToken } from '../../src/token-cache.js';
+import { resetWarmState } from '../../../src/state.js';
+import { dropCachedToken, issueEksToken } from '../../../src/aws/token-cache.js';
 
 const credentials = { accessKeyId: 'ASIACACHE', secretAccessKey: 'cache-secret', sessionToken: 'cache-session' };
 const T0 = Date.UTC(2026, 5, 1, 8, 0, 0);

@@ -1,0 +1,161 @@
+import { MANAGER } from '../constants.js';
+import { buildDeployment } from '../deployment.js';
+import { KubernetesApiError } from '../errors.js';
+import { applyDeployment, type Rejected, type V1Deployment } from '../kube/client.js';
+import { explainRejection } from '../kube/explain.js';
+import { send, type Purpose, type Session, type Settled } from '../kube/session.js';
+import type { ActionRequest } from '../lambda/event.js';
+import { deploymentImage, fetchDeployment, waitForRollout } from './observe.js';
+import type { Rollout } from './rollout.js';
+
+type ApplyRequest = Extract<ActionRequest, { action: 'apply' }>;
+type ApplyOutcome = 'created' | 'configured' | 'unchanged';
+
+/** What action apply returns. */
+export interface ApplyResult {
+  readonly status: ApplyOutcome | 'dry-run';
+  /** With dryRun: what the apply would have done. */
+  readonly wouldBe?: ApplyOutcome;
+  readonly name: string;
+  readonly namespace: string;
+  readonly replicas: number;
+  readonly image: string;
+  readonly uid?: string;
+  readonly rollout?: Rollout;
+}
+
+/** Reading, applying and re-reading once more when our own first write got in the way: a bounded number of rounds. */
+const MAX_ROUNDS = 3;
+
+/** Server-side applies the Deployment the request describes, so that the cluster converges to it, and says whether
+ * that created, changed or left it as it was: the server gives no such signal, so the Deployment is read first and
+ * compared (best effort against a concurrent writer). With `wait`, then waits for the rollout. Throws the errors of
+ * errors.ts; a conflict with another field manager is a KubernetesApiError naming each field and its owner. */
+export async function applyAction(session: Session, request: ApplyRequest): Promise<ApplyResult> {
+  const { name, namespace, dryRun } = request;
+  const purpose: Purpose = { action: 'apply', verb: 'patch', resource: 'deployments', namespace, name, grant: 'apply' };
+  for (let round = 1; ; round += 1) {
+    const before = await fetchDeployment(session, request, 'apply');
+    let settled = await apply(session, purpose, request, request.force, undefined);
+    if (settled.kind === 'rejected' && ownUpdateConflict(settled) && before !== undefined && ownsUpdateEntry(before)) {
+      // `create` left an Update entry of manager lambda-eks; the server counts it as another manager than our Apply
+      // entry, so changing a value create set conflicts with ourselves. Take those fields over, but only if the object
+      // is still the one just read (resourceVersion precondition), so no other writer's fields are taken.
+      settled = await apply(session, purpose, request, true, before.metadata?.resourceVersion);
+    }
+    if (settled.kind === 'ok') {
+      const outcome = outcomeOf(before, settled.body, settled.httpStatus, dryRun);
+      return {
+        status: dryRun ? 'dry-run' : outcome,
+        ...(dryRun ? { wouldBe: outcome } : {}),
+        ...describeApplied(request, settled.body),
+        ...(request.wait ? { rollout: await waitForRollout(session, request) } : {}),
+      };
+    }
+    const retryable = modifiedMeanwhile(settled) || (ownUpdateConflict(settled) && before === undefined);
+    if (!retryable || round >= MAX_ROUNDS) {
+      throw fieldConflicts(settled, request) ?? explainRejection(settled, purpose, session);
+    }
+  }
+}
+
+function apply(
+  session: Session,
+  purpose: Purpose,
+  request: ApplyRequest,
+  force: boolean,
+  resourceVersion: string | undefined,
+): Promise<Settled<V1Deployment>> {
+  const built = buildDeployment(request);
+  const body = resourceVersion === undefined ? built : { ...built, metadata: { ...built.metadata, resourceVersion } };
+  return send(session, purpose, (call) =>
+    applyDeployment(call, { namespace: request.namespace, body, dryRun: request.dryRun, force }),
+  );
+}
+
+/** created: nothing was there (and the server says it created it); unchanged: the object is as it was (a real apply
+ * left resourceVersion alone; a dry run answers what it would store, which for a no-op equals what is stored). */
+function outcomeOf(
+  before: V1Deployment | undefined,
+  after: V1Deployment,
+  httpStatus: number,
+  dryRun: boolean,
+): ApplyOutcome {
+  if (before === undefined) {
+    return httpStatus === 201 ? 'created' : 'configured';
+  }
+  const same = dryRun
+    ? stableJson(before) === stableJson(after)
+    : before.metadata?.resourceVersion === after.metadata?.resourceVersion;
+  return same ? 'unchanged' : 'configured';
+}
+
+/** An object as JSON without what changes on its own: resourceVersion and status. */
+function stableJson(deployment: V1Deployment): string {
+  const { resourceVersion: _resourceVersion, ...metadata } = deployment.metadata ?? {};
+  return JSON.stringify({ ...deployment, metadata, status: undefined });
+}
+
+function describeApplied(request: ApplyRequest, applied: V1Deployment) {
+  const uid = applied.metadata?.uid;
+  return {
+    name: request.name,
+    namespace: request.namespace,
+    replicas: applied.spec?.replicas ?? request.replicas,
+    image: deploymentImage(applied) ?? request.image,
+    ...(uid ? { uid } : {}),
+  };
+}
+
+/** The managers a conflict names (structured-merge-diff's `conflict with "<manager>"[ using <apiVersion>]`). */
+function conflictManagers(rejected: Rejected): { field: string; manager: string; update: boolean }[] {
+  return rejected.status.causes
+    .filter((cause) => cause.reason === 'FieldManagerConflict')
+    .map((cause) => {
+      const match = /conflict with "([^"]*)"( using )?/.exec(cause.message ?? '');
+      return { field: cause.field ?? '', manager: match?.[1] ?? '', update: match?.[2] !== undefined };
+    });
+}
+
+function isApplyConflict(rejected: Rejected): boolean {
+  return rejected.httpStatus === 409 && rejected.status.reason === 'Conflict' && conflictManagers(rejected).length > 0;
+}
+
+/** Every conflicting field is owned by our own Update entry (the one `create` leaves). */
+function ownUpdateConflict(settled: Settled<V1Deployment>): boolean {
+  return (
+    settled.kind === 'rejected' &&
+    isApplyConflict(settled) &&
+    conflictManagers(settled).every(({ manager, update }) => manager === MANAGER && update)
+  );
+}
+
+function ownsUpdateEntry(deployment: V1Deployment): boolean {
+  return (deployment.metadata?.managedFields ?? []).some(
+    (entry) => entry.manager === MANAGER && entry.operation === 'Update',
+  );
+}
+
+/** The precondition of the forced apply failed, or another writer raced us: read again. */
+function modifiedMeanwhile(rejected: Rejected): boolean {
+  return (
+    rejected.httpStatus === 409 && rejected.status.reason === 'Conflict' && conflictManagers(rejected).length === 0
+  );
+}
+
+/** A conflict with other field managers, as a KubernetesApiError listing each field and its owner. */
+function fieldConflicts(rejected: Rejected, request: ApplyRequest): KubernetesApiError | undefined {
+  if (!isApplyConflict(rejected)) {
+    return undefined;
+  }
+  const owners = conflictManagers(rejected)
+    .map(({ field, manager }) => `${field} is owned by "${manager}"`)
+    .join('; ');
+  return new KubernetesApiError(
+    409,
+    'Conflict',
+    rejected.status.message ?? '',
+    `applying deployment ${request.namespace}/${request.name} conflicts with other field managers: ${owners}. Pass ` +
+      '"force": true to take these fields over (server-side apply force), or change the event to agree with them.',
+  );
+}

@@ -1,0 +1,149 @@
+// Turns the answers no retry fixed into the errors the function reports, each message written for the person who
+// reads it in CloudWatch: what happened, in the server's words, and what to do about it.
+import { GRANT_LABEL, RETRYABLE_STATUS_CODES } from '../constants.js';
+import {
+  ClusterAuthenticationError,
+  ClusterAuthorizationError,
+  ClusterUnreachableError,
+  KubernetesApiError,
+} from '../errors.js';
+import type { Rejected, Unreachable } from './client.js';
+import type { Grant, Purpose, Session } from './session.js';
+
+/** RBAC's own wording (k8s.io/apiserver pkg/endpoints/handlers/responsewriters/errors.go, forbiddenMessage):
+ * `User "u" cannot <verb> resource "<resource>" in API group "<group>" ...`. Every other 403 (ResourceQuota,
+ * NamespaceLifecycle, admission webhooks) is the request's fault, not a missing grant. */
+const RBAC_DENIAL = /cannot (\S+) resource "([^"]+)" in API group "([^"]*)"/;
+
+/** The error for a rejection the action does not handle itself. */
+export function explainRejection(
+  rejected: Rejected & { readonly attempts: number; readonly exhausted: boolean },
+  purpose: Purpose,
+  session: Session,
+): Error {
+  const { httpStatus, status } = rejected;
+  const said = `HTTP ${httpStatus}${status.reason ? ` ${status.reason}` : ''}${status.message ? `: ${status.message}` : ''}`;
+  const tries = rejected.attempts > 1 ? ` (${attemptsIn(rejected.attempts, session)})` : '';
+  if (httpStatus === 401) {
+    return new ClusterAuthenticationError(unauthorized(session, said));
+  }
+  const denial = httpStatus === 403 ? RBAC_DENIAL.exec(status.message ?? '') : null;
+  if (denial) {
+    const [, verb = purpose.verb, resource = purpose.resource, group = ''] = denial;
+    return new ClusterAuthorizationError(
+      `cluster "${session.clusterName}" refused action "${purpose.action}": RBAC does not let the function ${verb} ` +
+        `${group ? `${resource}.${group}` : resource} in namespace "${purpose.namespace}" (${said}). Grant "${purpose.grant}" ` +
+        `allows it: ${grantCommand(purpose.namespace, purpose.grant)} (or ./deploy.sh ${session.clusterName} --grant ` +
+        `${purpose.grant}), and check that the function's role is mapped to the group permissions.yml binds.`,
+    );
+  }
+  return new KubernetesApiError(
+    httpStatus,
+    status.reason ?? '',
+    status.message ?? '',
+    `the cluster answered ${purpose.verb} ${purpose.resource}${purpose.name ? ` "${purpose.name}"` : ''} in namespace ` +
+      `"${purpose.namespace}" with ${said}${tries}. ${meaning(rejected, purpose)}`,
+  );
+}
+
+/** The error for a request that got no usable answer: network, TLS, timeout, or the invocation's time ran out. */
+export function explainUnreachable(
+  unreachable: Unreachable | undefined,
+  session: Session,
+  attempts: number,
+  why: 'final' | 'gave up' | 'ran out of time',
+): ClusterUnreachableError {
+  const { endpoint } = session.cluster;
+  const tries = attemptsIn(attempts, session);
+  if (unreachable === undefined) {
+    return new ClusterUnreachableError(
+      `ran out of time before ${endpoint} answered (${tries}); raise the function's Timeout, or check that the API ` +
+        'server is reachable from the function.',
+    );
+  }
+  const cause = `${unreachable.code}: ${unreachable.detail}`;
+  if (unreachable.tlsTrust) {
+    return new ClusterUnreachableError(
+      `TLS trust problem: the certificate served by ${endpoint} is not trusted (${cause}). The CA (CLUSTER_CA_DATA, or ` +
+        "DescribeCluster's) and the endpoint must belong to the same cluster: compare them with " +
+        `"aws eks describe-cluster --name ${session.clusterName}".`,
+    );
+  }
+  if (unreachable.code === 'ENOTFOUND') {
+    return new ClusterUnreachableError(
+      `the host of ${endpoint} does not resolve (${unreachable.detail}). A cluster with a private endpoint is only ` +
+        'reachable from its VPC: deploy the function with SubnetIds and ClusterSecurityGroupId; a deleted cluster has ' +
+        'no endpoint at all.',
+    );
+  }
+  const ending = why === 'ran out of time' ? `ran out of time after ${tries}` : `gave up after ${tries}`;
+  return new ClusterUnreachableError(
+    `could not reach ${endpoint} (${cause}); ${ending}. Check that the endpoint is reachable from the function: a ` +
+      "private endpoint needs the function in the cluster's VPC and 443 open on the cluster security group.",
+  );
+}
+
+/** The exact command that grants `grant` in `namespace`. */
+export function grantCommand(namespace: string, grant: Grant): string {
+  return `kubectl apply -n ${namespace} -f permissions.yml -l ${GRANT_LABEL}=${grant}`;
+}
+
+function attemptsIn(attempts: number, session: Session): string {
+  const seconds = ((Date.now() - session.startedAt) / 1000).toFixed(1);
+  return `${attempts} ${attempts === 1 ? 'attempt' : 'attempts'} in ${seconds} s`;
+}
+
+function unauthorized(session: Session, said: string): string {
+  const name = session.clusterName;
+  return (
+    `cluster "${name}" rejected the function's token (${said}). An EKS API server answers 401 when: (1) the ` +
+    "function's IAM role is not mapped to a Kubernetes identity: create an access entry with the group permissions.yml " +
+    `binds ("aws eks create-access-entry --cluster-name ${name} --principal-arn <role-arn> --kubernetes-groups ` +
+    'lambda-deployers"; the stack does this with CreateAccessEntry=true) or, on a cluster in CONFIG_MAP mode, map it ' +
+    `in aws-auth ("eksctl create iamidentitymapping --cluster ${name} --arn <role-arn> --group lambda-deployers ` +
+    '--username lambda-eks"); a new mapping takes up to a minute to apply; (2) the token was signed for another ' +
+    `cluster name: CLUSTER_NAME is "${name}", check that CLUSTER_ENDPOINT belongs to that cluster; (3) the ` +
+    'credentials that signed it are wrong or expired; (4) the clock is more than 15 minutes off.'
+  );
+}
+
+/** What a non-RBAC rejection means, and what to do. */
+function meaning(rejected: Rejected & { readonly exhausted: boolean }, purpose: Purpose): string {
+  const { httpStatus, status } = rejected;
+  const message = status.message ?? '';
+  const namespace = purpose.namespace;
+  if (httpStatus === 403) {
+    if (/exceeded quota/.test(message)) {
+      return (
+        `A ResourceQuota in namespace "${namespace}" forbids it: raise the quota or free capacity ` +
+        `("kubectl describe resourcequota -n ${namespace}"). This is not an RBAC problem.`
+      );
+    }
+    if (/because it is being terminated/.test(message)) {
+      return `Namespace "${namespace}" is being deleted: wait until it is gone and create it again, or use another namespace.`;
+    }
+    const webhook = /admission webhook "([^"]+)" denied the request/.exec(message);
+    if (webhook) {
+      return `The admission webhook "${webhook[1] ?? ''}" rejected the Deployment: change the event to satisfy its policy, or ask its owner.`;
+    }
+    return 'The API server refused the request for a reason other than RBAC (see its message above).';
+  }
+  if (httpStatus === 404) {
+    return /^namespaces "/.test(message)
+      ? `Namespace "${namespace}" does not exist: create it ("kubectl create namespace ${namespace}") or pass another "namespace".`
+      : 'The API server does not know this resource (see its message above).';
+  }
+  if (httpStatus === 409 && /^object is being deleted/.test(message)) {
+    return 'The old Deployment of that name is still being deleted (its pods are terminating): invoke again once it is gone.';
+  }
+  if (httpStatus === 409) {
+    return 'Another writer changed the object at the same time: invoke again.';
+  }
+  if (httpStatus === 422 || httpStatus === 400) {
+    return 'The cluster rejected the Deployment as invalid; check the event fields it names.';
+  }
+  if (RETRYABLE_STATUS_CODES.has(httpStatus)) {
+    return 'The API server kept failing; invoke again later.';
+  }
+  return 'See the message above.';
+}
