@@ -1,6 +1,8 @@
 // Starts moto (the AWS API emulator in the machine image) on 127.0.0.1 for the duration of a test file, and talks to
 // it with the real AWS CLI.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -34,31 +36,48 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
+/** The endpoint and CA moto gives the clusters created from now on. */
+export interface ClusterSeed {
+  readonly endpoint: string;
+  readonly caData: string;
+}
+
 export class Moto {
   private constructor(
     private readonly child: ChildProcess,
     readonly url: string,
+    private readonly seedDir: string,
   ) {}
 
   /** Starts moto with EKS clusters seeded to the given endpoint and CA; waits (at most 20 s) until it listens. */
-  static async start(seed: { endpoint: string; caData: string }): Promise<Moto> {
+  static async start(seed: ClusterSeed): Promise<Moto> {
     requirePythonModules('moto');
+    const seedDir = mkdtempSync(join(tmpdir(), 'lambda-eks-moto-'));
+    writeSeed(seedDir, seed);
     const port = await freePort();
     const child = spawn(
       requireTool('python3'),
       [join(PROJECT_ROOT, 'test/support/moto_eks.py'), '-H', '127.0.0.1', '-p', String(port)],
       {
-        env: { ...process.env, MOTO_EKS_ENDPOINT: seed.endpoint, MOTO_EKS_CA_DATA: seed.caData },
+        env: { ...process.env, MOTO_EKS_SEED: join(seedDir, 'seed.json') },
         stdio: 'ignore',
       },
     );
     for (let attempt = 0; attempt < 200; attempt += 1) {
-      if (await accepts(port)) return new Moto(child, `http://127.0.0.1:${port}`);
+      if (await accepts(port)) return new Moto(child, `http://127.0.0.1:${port}`, seedDir);
       if (child.exitCode !== null) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     child.kill('SIGKILL');
+    rmSync(seedDir, { recursive: true, force: true });
     throw new Error('moto_server did not start within 20 s');
+  }
+
+  /** Deletes the cluster and creates it again with another endpoint and CA, as a user recreating it would. */
+  async recreateCluster(name: string, seed: ClusterSeed): Promise<void> {
+    writeSeed(this.seedDir, seed);
+    await this.aws('eks', 'delete-cluster', '--name', name);
+    await this.createCluster(name);
   }
 
   /** Runs the AWS CLI against moto and returns its parsed JSON output. */
@@ -94,9 +113,14 @@ export class Moto {
   }
 
   async stop(): Promise<void> {
+    rmSync(this.seedDir, { recursive: true, force: true });
     if (this.child.exitCode !== null) return;
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.child.kill('SIGTERM');
     await exited;
   }
+}
+
+function writeSeed(dir: string, seed: ClusterSeed): void {
+  writeFileSync(join(dir, 'seed.json'), JSON.stringify(seed));
 }
