@@ -11,6 +11,9 @@ export const CONTAINER_PORT = 80;
 export const MANAGER = 'lambda-eks';
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 
+/** The annotation a Deployment made for a CloudFormation custom resource carries: `<StackId>#<LogicalResourceId>`. */
+export const STACK_RESOURCE_ANNOTATION = 'lambda-eks/stack-resource';
+
 /** The label that picks an RBAC grant out of permissions.yml: `kubectl apply -f permissions.yml -l <label>=<grant>`. */
 export const GRANT_LABEL = 'lambda-eks/grant';
 

@@ -5,13 +5,13 @@ import type { DeploymentSpec } from './lambda/event.js';
 /** Builds the apps/v1 Deployment for a spec: `replicas` pods of one container serving port 80, selected by the
  * standard `app.kubernetes.io` labels. It is both the body of a create and the configuration a server-side apply
  * owns: exactly these fields, nothing the server defaults. Pure. */
-export function buildDeployment({ name, namespace, replicas, image }: DeploymentSpec): V1Deployment {
+export function buildDeployment({ name, namespace, replicas, image, annotations }: DeploymentSpec): V1Deployment {
   const selector = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/instance': name };
   const labels = { ...selector, [MANAGED_BY_LABEL]: MANAGER };
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name, namespace, labels },
+    metadata: { name, namespace, labels, ...(annotations ? { annotations: { ...annotations } } : {}) },
     spec: {
       replicas,
       selector: { matchLabels: selector },

@@ -1,13 +1,14 @@
 import type { Context } from 'aws-lambda';
 import type { ActionResult } from './actions/run-action.js';
+import { isCustomResourceRequest, serveCustomResource, type CustomResourceAnswer } from './lambda/custom-resource.js';
 import { serveDirect } from './lambda/direct.js';
 import { beginInvocationLog } from './lambda/log.js';
 
-export type { ActionResult };
+export type { ActionResult, CustomResourceAnswer };
 
-/** The Lambda entry point: serves the event and returns the action's result, or throws one of the errors of
- * errors.ts, whose name Lambda reports as errorType. */
-export async function handler(event: unknown, context: Context): Promise<ActionResult> {
+/** The Lambda entry point. A CloudFormation custom resource request is run and answered to CloudFormation; any other
+ * event is a direct invocation, whose result is returned or whose error is thrown (its name is Lambda's errorType). */
+export async function handler(event: unknown, context: Context): Promise<ActionResult | CustomResourceAnswer> {
   beginInvocationLog(context);
-  return serveDirect(event, context);
+  return isCustomResourceRequest(event) ? serveCustomResource(event, context) : serveDirect(event, context);
 }

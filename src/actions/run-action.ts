@@ -19,14 +19,10 @@ export interface Invocation {
   readonly deadline: number;
 }
 
-/** Resolves the cluster, then runs the requested action against it. Returns the action's result and the number of
- * requests it took; throws the errors of errors.ts. */
-export async function runAction(
-  invocation: Invocation,
-  request: ActionRequest,
-): Promise<{ result: ActionResult; requests: number }> {
-  const { config, credentials, startedAt, deadline } = invocation;
-  const session: Session = {
+/** Resolves the cluster (DescribeCluster when it is not configured) and opens the invocation's session with it.
+ * Throws ConfigurationError or ClusterUnreachableError. */
+export async function openSession({ config, credentials, startedAt, deadline }: Invocation): Promise<Session> {
+  return {
     clusterName: config.clusterName,
     region: config.region,
     credentials,
@@ -36,6 +32,15 @@ export async function runAction(
     requests: 0,
     rediscover: config.cluster ? undefined : () => rediscoverCluster(config, deadline),
   };
+}
+
+/** Runs the requested action against the cluster. Returns the action's result and the number of requests it took;
+ * throws the errors of errors.ts. */
+export async function runAction(
+  invocation: Invocation,
+  request: ActionRequest,
+): Promise<{ result: ActionResult; requests: number }> {
+  const session = await openSession(invocation);
   const result = await perform(session, request);
   return { result, requests: session.requests };
 }

@@ -12,6 +12,8 @@ export interface DeploymentSpec {
   readonly namespace: string;
   readonly replicas: number;
   readonly image: string;
+  /** Set on the Deployment; the custom resource records there which stack resource created it. */
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 /** What one invocation asks for, with every default applied. */

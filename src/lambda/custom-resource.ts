@@ -1,0 +1,418 @@
+// The function as a CloudFormation custom resource provider (Type: Custom::KubernetesDeployment). CloudFormation
+// invokes it asynchronously with a Create, Update or Delete request and waits for an answer PUT to the request's
+// ResponseURL. Every path ends in exactly one answer, sent before the function's deadline; after answering the
+// handler returns normally, so Lambda does not retry an answered request.
+import type { Context } from 'aws-lambda';
+import { applyAction } from '../actions/apply.js';
+import { createAction } from '../actions/create.js';
+import { deleteAction } from '../actions/delete.js';
+import { fetchDeployment, waitForRollout } from '../actions/observe.js';
+import { openSession } from '../actions/run-action.js';
+import { readConfig, readCredentials, type FunctionConfig } from '../config.js';
+import { CLUSTER_NAME_PATTERN, DNS1123_LABEL, MANAGER, STACK_RESOURCE_ANNOTATION } from '../constants.js';
+import { describeThrown, InvalidEventError, KubernetesApiError } from '../errors.js';
+import type { Session } from '../kube/session.js';
+import { warm } from '../state.js';
+import { responseBody, sendResponse, type CfnResponse } from './cfn-response.js';
+import { workDeadline } from './deadline.js';
+import { dropIdleConnection } from '../kube/http.js';
+import { buildRequest, type Action, type ActionRequest } from './event.js';
+import { truncate } from './fields.js';
+import { log } from './log.js';
+
+type RequestType = 'Create' | 'Update' | 'Delete';
+
+/** A custom resource request, as the function reads it. */
+export interface CustomResourceRequest {
+  readonly requestType: RequestType;
+  readonly responseUrl: URL;
+  readonly stackId: string;
+  readonly requestId: string;
+  readonly logicalResourceId: string;
+  readonly resourceType: string;
+  /** Update and Delete: the id this function answered before. */
+  readonly physicalResourceId: string | undefined;
+  readonly properties: Readonly<Record<string, unknown>>;
+}
+
+/** What the handler returns after answering (Lambda discards it for an asynchronous invocation). */
+export interface CustomResourceAnswer {
+  readonly Status: 'SUCCESS' | 'FAILED';
+  readonly PhysicalResourceId: string;
+  readonly Data?: Readonly<Record<string, string>>;
+}
+
+/** The properties a Custom::KubernetesDeployment takes, and the event field each maps to. ServiceToken and
+ * ServiceTimeout are CloudFormation's own. */
+const PROPERTIES: Readonly<Record<string, string>> = {
+  Name: 'name',
+  Namespace: 'namespace',
+  Replicas: 'replicas',
+  Image: 'image',
+  Wait: 'wait',
+  Force: 'force',
+};
+const CLOUDFORMATION_PROPERTIES: ReadonlySet<string> = new Set(['ServiceToken', 'ServiceTimeout']);
+const PROPERTY_OF: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(PROPERTIES).map(([property, field]) => [field, property]),
+);
+
+/** The PhysicalResourceId of the Deployment `name` in `namespace` of `cluster`. This format never changes: a
+ * changed id makes CloudFormation think the resource was replaced and delete the live object. */
+export function physicalResourceId(cluster: string, namespace: string, name: string): string {
+  return `${MANAGER}/${cluster}/${namespace}/${name}`;
+}
+
+/** The id answered for a Create that created nothing; a Delete of it deletes nothing. */
+function notCreatedId(request: CustomResourceRequest): string {
+  return `${MANAGER}/not-created/${request.requestId}`;
+}
+
+/** The Deployment an id of ours names, or undefined for any other id. */
+export function parsePhysicalResourceId(
+  id: string | undefined,
+): { cluster: string; namespace: string; name: string } | undefined {
+  const [prefix, cluster = '', namespace = '', name = '', ...rest] = (id ?? '').split('/');
+  const ours =
+    prefix === MANAGER &&
+    rest.length === 0 &&
+    CLUSTER_NAME_PATTERN.test(cluster) &&
+    DNS1123_LABEL.test(namespace) &&
+    DNS1123_LABEL.test(name);
+  return ours ? { cluster, namespace, name } : undefined;
+}
+
+/** Whether an event is a CloudFormation custom resource request (it has CloudFormation's RequestType and
+ * ResponseURL); anything else is a direct invocation. */
+export function isCustomResourceRequest(event: unknown): boolean {
+  return typeof event === 'object' && event !== null && 'RequestType' in event && 'ResponseURL' in event;
+}
+
+/** Validates the request's envelope. Throws InvalidEventError when it cannot be answered safely (no usable
+ * ResponseURL, a missing id): there is no one to tell, so Lambda reports the error. */
+export function parseCustomResourceRequest(event: unknown): CustomResourceRequest {
+  const field = (key: string): unknown =>
+    typeof event === 'object' && event !== null ? Reflect.get(event, key) : undefined;
+  const text = (key: string, optional = false): string | undefined => {
+    const value = field(key);
+    if (value === undefined && optional) return undefined;
+    if (typeof value !== 'string' || value === '') {
+      throw new InvalidEventError(key, 'a CloudFormation custom resource request must carry it as a non-empty string');
+    }
+    return value;
+  };
+  const requestType = text('RequestType');
+  if (requestType !== 'Create' && requestType !== 'Update' && requestType !== 'Delete') {
+    throw new InvalidEventError(
+      'RequestType',
+      `must be Create, Update or Delete, not ${JSON.stringify(truncate(String(requestType)))}`,
+    );
+  }
+  const properties = field('ResourceProperties') ?? {};
+  if (typeof properties !== 'object' || properties === null || Array.isArray(properties)) {
+    throw new InvalidEventError('ResourceProperties', 'must be an object');
+  }
+  return {
+    requestType,
+    responseUrl: responseUrl(text('ResponseURL') ?? ''),
+    stackId: text('StackId') ?? '',
+    requestId: text('RequestId') ?? '',
+    logicalResourceId: text('LogicalResourceId') ?? '',
+    resourceType: text('ResourceType') ?? '',
+    physicalResourceId: text('PhysicalResourceId', requestType === 'Create'),
+    properties: { ...properties },
+  };
+}
+
+/** Serves a custom resource request: runs it, answers CloudFormation, logs one record, returns what it answered.
+ * Throws InvalidEventError for a request it cannot answer, ResponseNotDeliveredError when the answer did not get
+ * through (so that Lambda retries). */
+export async function serveCustomResource(event: unknown, context: Context): Promise<CustomResourceAnswer> {
+  const startedAt = Date.now();
+  const remainingMs = context.getRemainingTimeInMillis();
+  const answerBy = workDeadline(startedAt, remainingMs);
+  // The action stops early enough to leave the answer time for its retries.
+  const actionDeadline = answerBy - Math.min(10_000, Math.max(1000, Math.round(remainingMs * 0.2)));
+  dropIdleConnection(startedAt);
+  let request: CustomResourceRequest;
+  try {
+    request = parseCustomResourceRequest(event);
+  } catch (error) {
+    logOutcome(undefined, undefined, startedAt, error);
+    throw error;
+  }
+  const outcome = await perform(request, startedAt, actionDeadline);
+  const response: CfnResponse = {
+    Status: outcome.error === undefined ? 'SUCCESS' : 'FAILED',
+    ...(outcome.error === undefined ? {} : { Reason: reasonOf(outcome.error) }),
+    PhysicalResourceId: outcome.physicalResourceId,
+    StackId: request.stackId,
+    RequestId: request.requestId,
+    LogicalResourceId: request.logicalResourceId,
+    ...(outcome.data ? { Data: outcome.data } : {}),
+  };
+  let attempts: number;
+  try {
+    attempts = await sendResponse(request.responseUrl, responseBody(response), answerBy);
+  } catch (error) {
+    logOutcome(request, { ...outcome, status: response.Status }, startedAt, error);
+    throw error;
+  }
+  logOutcome(request, { ...outcome, status: response.Status, attempts }, startedAt, outcome.error);
+  return {
+    Status: response.Status,
+    PhysicalResourceId: response.PhysicalResourceId,
+    ...(outcome.data ? { Data: outcome.data } : {}),
+  };
+}
+
+interface Outcome {
+  readonly physicalResourceId: string;
+  readonly data?: Readonly<Record<string, string>>;
+  readonly error?: unknown;
+  readonly requests?: number;
+}
+
+/** Runs the request; never throws: a failure is an outcome with the id CloudFormation must hear. */
+async function perform(request: CustomResourceRequest, startedAt: number, deadline: number): Promise<Outcome> {
+  let session: Session | undefined;
+  // Until an object of this resource is known to exist, a failed Create answers an id whose Delete deletes nothing.
+  const answered = {
+    id: request.requestType === 'Create' ? notCreatedId(request) : (request.physicalResourceId ?? ''),
+  };
+  try {
+    const config = (warm.config ??= readConfig(process.env));
+    session = await openSession({ config, credentials: readCredentials(process.env), startedAt, deadline });
+    const handlers: Readonly<Record<RequestType, Handler>> = { Create: onCreate, Update: onUpdate, Delete: onDelete };
+    const done = await handlers[request.requestType](request, session, config, answered);
+    return { ...done, requests: session.requests };
+  } catch (error) {
+    return { physicalResourceId: answered.id, error, requests: session?.requests ?? 0 };
+  }
+}
+
+type Handler = (
+  request: CustomResourceRequest,
+  session: Session,
+  config: FunctionConfig,
+  /** The id a failure answers; a handler moves it once an object of this resource exists. */
+  answered: { id: string },
+) => Promise<Outcome>;
+
+/** Create: the Deployment must not exist, unless this very stack resource created it (a retried invocation). */
+const onCreate: Handler = async (request, session, config, answered) => {
+  const spec = propertiesRequest(request, 'create', config);
+  const id = physicalResourceId(config.clusterName, spec.namespace, spec.name);
+  const uid = await createOwned(request, session, spec);
+  // From here a failure leaves an object of this resource: the Delete of rollback removes it.
+  answered.id = id;
+  if (spec.wait) await waitForRollout(session, spec);
+  return { physicalResourceId: id, data: dataFrom(spec, 'created', uid) };
+};
+
+/** Update: apply the new properties; a new Name or Namespace is a replacement (a new object, a new id), and
+ * CloudFormation then deletes the old one. */
+const onUpdate: Handler = async (request, session, config) => {
+  const spec = propertiesRequest(request, 'apply', config);
+  const id = physicalResourceId(config.clusterName, spec.namespace, spec.name);
+  if (id === request.physicalResourceId) {
+    const applied = await applyAction(session, { ...spec, annotations: ownerAnnotation(request) });
+    return { physicalResourceId: id, data: dataFrom(spec, applied.status, applied.uid) };
+  }
+  const replacement = { ...spec, action: 'create' as const, wait: false };
+  const uid = await createOwned(request, session, replacement);
+  try {
+    if (spec.wait) await waitForRollout(session, replacement);
+  } catch (error) {
+    // The replacement failed: CloudFormation keeps the old resource, so the half-made new one goes.
+    await undoReplacement(session, replacement);
+    throw error;
+  }
+  return { physicalResourceId: id, data: dataFrom(spec, 'created', uid) };
+};
+
+/** Delete: only the Deployment the id names, only if this stack resource created it; anything else is SUCCESS
+ * with nothing deleted. */
+const onDelete: Handler = async (request, session, config) => {
+  const id = request.physicalResourceId ?? '';
+  const named = parsePhysicalResourceId(id);
+  if (named === undefined || named.cluster !== config.clusterName) {
+    log('info', 'custom resource: nothing to delete', {
+      reason:
+        named === undefined
+          ? 'the id is not one of a Deployment this function made'
+          : `the id names cluster "${named.cluster}", not this function's`,
+      physicalResourceId: truncate(id),
+    });
+    return { physicalResourceId: id };
+  }
+  const target = { action: 'delete' as const, namespace: named.namespace, name: named.name };
+  const existing = await fetchDeployment(session, target, 'delete');
+  const owner = existing?.metadata?.annotations?.[STACK_RESOURCE_ANNOTATION];
+  if (existing === undefined || owner !== ownerOf(request)) {
+    log('info', 'custom resource: nothing to delete', {
+      reason:
+        existing === undefined
+          ? 'the Deployment is already gone'
+          : 'the Deployment was not created for this stack resource',
+      physicalResourceId: id,
+    });
+    return { physicalResourceId: id, data: dataFrom(target, existing === undefined ? 'absent' : 'kept', undefined) };
+  }
+  const wait = request.properties['Wait'] === true || request.properties['Wait'] === 'true';
+  const deleted = await deleteAction(session, { ...target, dryRun: false, wait });
+  return { physicalResourceId: id, data: dataFrom(target, deleted.status, deleted.uid) };
+};
+
+/** Creates the Deployment with this resource as its recorded creator and returns its uid; an existing one must have
+ * been created for this very resource (a retried Create). Throws KubernetesApiError (409) for anyone else's. */
+async function createOwned(
+  request: CustomResourceRequest,
+  session: Session,
+  spec: Extract<ActionRequest, { action: 'create' }>,
+): Promise<string | undefined> {
+  const result = await createAction(session, { ...spec, wait: false, annotations: ownerAnnotation(request) });
+  if (result.status === 'created') {
+    return result.uid;
+  }
+  const existing = await fetchDeployment(session, spec, 'apply');
+  const owner = existing?.metadata?.annotations?.[STACK_RESOURCE_ANNOTATION];
+  if (existing !== undefined && owner === ownerOf(request)) {
+    return existing.metadata?.uid;
+  }
+  throw new KubernetesApiError(
+    409,
+    'AlreadyExists',
+    '',
+    `deployment ${spec.namespace}/${spec.name} already exists and was not created by this stack resource ` +
+      `(${owner === undefined ? 'it records no creator' : `its creator is ${owner}`}); CloudFormation creates ` +
+      'resources, it does not adopt them, and nothing was changed. Give the resource another Name, or delete the ' +
+      'Deployment first.',
+  );
+}
+
+async function undoReplacement(session: Session, spec: { namespace: string; name: string }): Promise<void> {
+  try {
+    await deleteAction(session, {
+      action: 'delete',
+      namespace: spec.namespace,
+      name: spec.name,
+      dryRun: false,
+      wait: false,
+    });
+  } catch (error) {
+    log('warn', 'custom resource: could not remove the failed replacement', {
+      namespace: spec.namespace,
+      name: spec.name,
+      errorType: describeThrown(error).name,
+    });
+  }
+}
+
+/** The request the resource properties describe, for `action`: PascalCase names, CloudFormation's strings
+ * accepted where the direct event accepts numbers and booleans, nothing looser. Throws InvalidEventError naming the
+ * property. */
+function propertiesRequest<A extends 'create' | 'apply'>(
+  request: CustomResourceRequest,
+  action: A,
+  config: FunctionConfig,
+): Extract<ActionRequest, { action: A }> {
+  for (const key of Object.keys(request.properties)) {
+    if (!Object.hasOwn(PROPERTIES, key) && !CLOUDFORMATION_PROPERTIES.has(key)) {
+      throw new InvalidEventError(
+        truncate(key),
+        `is not a property of ${request.resourceType}; it takes ${Object.keys(PROPERTIES).join(', ')}`,
+      );
+    }
+  }
+  const built = buildRequest(
+    {
+      // Force matters only to apply; a template sets it for every request type.
+      get: (field) =>
+        field === 'action' ? action : field === 'force' && action === 'create' ? undefined : property(request, field),
+      named: (field) => PROPERTY_OF[field] ?? field,
+      syntax: { strings: true },
+    },
+    config.namespace,
+  );
+  if (!isAction(built, action)) {
+    throw new Error(`buildRequest answered action ${built.action} for ${action}`);
+  }
+  return built;
+}
+
+function isAction<A extends Action>(
+  request: ActionRequest,
+  action: A,
+): request is Extract<ActionRequest, { action: A }> {
+  return request.action === action;
+}
+
+function property(request: CustomResourceRequest, field: string): unknown {
+  const name = PROPERTY_OF[field];
+  return name === undefined || !Object.hasOwn(request.properties, name) ? undefined : request.properties[name];
+}
+
+function ownerOf(request: CustomResourceRequest): string {
+  return `${request.stackId}#${request.logicalResourceId}`;
+}
+
+function ownerAnnotation(request: CustomResourceRequest): Readonly<Record<string, string>> {
+  return { [STACK_RESOURCE_ANNOTATION]: ownerOf(request) };
+}
+
+/** The attributes Fn::GetAtt reads: Uid, Name, Namespace, Status. */
+function dataFrom(
+  spec: { namespace: string; name: string },
+  status: string,
+  uid: string | undefined,
+): Readonly<Record<string, string>> {
+  return { ...(uid ? { Uid: uid } : {}), Name: spec.name, Namespace: spec.namespace, Status: status };
+}
+
+/** Reason for a FAILED answer: the errorType first, as Lambda would report it, then the message. */
+function reasonOf(error: unknown): string {
+  const { name, message } = describeThrown(error);
+  return `${name}: ${message}`;
+}
+
+/** An http: URL only to a loopback address (tests, sam local invoke); everything else must be https:. */
+function responseUrl(value: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidEventError('ResponseURL', 'is not a URL');
+  }
+  const loopback = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\]|localhost)$/.test(url.hostname);
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) {
+    return url;
+  }
+  // Never quote the URL: its query is a credential.
+  throw new InvalidEventError(
+    'ResponseURL',
+    `must be an https:// URL (or http:// to a loopback address, for tests); this one is ${url.protocol}// to ${url.host}`,
+  );
+}
+
+function logOutcome(
+  request: CustomResourceRequest | undefined,
+  outcome: (Outcome & { status: string; attempts?: number }) | undefined,
+  startedAt: number,
+  error: unknown,
+): void {
+  const failure = error === undefined ? undefined : describeThrown(error);
+  log(failure === undefined ? 'info' : 'error', 'custom resource', {
+    requestType: request?.requestType,
+    logicalResourceId: request?.logicalResourceId,
+    stackId: request?.stackId,
+    physicalResourceId: outcome?.physicalResourceId,
+    outcome: outcome?.status ?? 'error',
+    status: outcome?.data?.['Status'],
+    errorType: failure?.name,
+    errorMessage: failure?.message,
+    requests: outcome?.requests,
+    responseAttempts: outcome?.attempts,
+    durationMs: Date.now() - startedAt,
+  });
+}
