@@ -1,7 +1,7 @@
-import type { BuildOptions } from 'esbuild';
+import type { BuildOptions, Metafile, Plugin } from 'esbuild';
 
-/** The function's entry points, by output name. */
-export const FUNCTION_ENTRIES: Record<string, string>;
-
-/** Options shared by every bundle (see esbuild.config.mjs). */
-export function bundleOptions(entryPoints: Record<string, string>, outdir: string): BuildOptions;
+export const KUBE_MODEL_ROOTS: string[];
+export function bundleOptions(entryPoints: Record<string, string> | undefined, outdir: string): BuildOptions;
+export function buildFunction(outdir: string): Promise<{ vendor: Metafile; index: Metafile; describe: Metafile }>;
+export function trimmedModels(roots?: string[]): Plugin;
+export function trimSerializer(source: string, modelsDir: string, roots: string[]): Promise<string>;

@@ -1,11 +1,23 @@
-// The one esbuild configuration: build-handler.sh bundles the function with it and the benchmark bundles its
-// baseline with the same options. Usage: node esbuild.config.mjs <outdir> [<name>=<entry.ts> ...]
-// (without entries: the function's own, FUNCTION_ENTRIES)
+// The one esbuild configuration. build-handler.sh builds the function with `buildFunction`; the benchmark builds its
+// baseline with `bundleOptions`, the same options in a single file.
+// Usage: node esbuild.config.mjs <outdir>
+//
+// The function is three files in dist/:
+//   index.mjs             our code (src/), with its source map: stack traces show src/*.ts frames
+//   vendor.mjs            the libraries our code imports, without a source map: Node (--enable-source-maps) reads
+//                         and measures every line of a file that has a map comment, which for 300 KB of libraries
+//                         costs more at import than our code's whole map
+//   describe-cluster.mjs  the AWS SDK's DescribeCluster, imported only when the function has to discover its cluster
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
-/** The function's entry points: the handler, and the DescribeCluster call with the AWS SDK, which the handler imports
- * only when it has to discover its cluster (see src/describe-cluster.ts). */
-export const FUNCTION_ENTRIES = { index: 'src/handler.ts', 'describe-cluster': 'src/aws/describe-cluster.ts' };
+/** The @kubernetes/client-node models the function sends or reads (src/kube/client.ts): the bundle keeps only these
+ * and the models their fields reach. Sending or reading any other model throws (see trimmedModels). */
+export const KUBE_MODEL_ROOTS = ['V1Deployment', 'V1DeleteOptions', 'V1Status', 'V1PodList', 'V1ReplicaSetList'];
+
+const SERIALIZER = /@kubernetes[\\/]client-node[\\/]dist[\\/]gen[\\/]models[\\/]ObjectSerializer\.js$/;
 
 /** client-node's generated client imports undici for its default fetch library; we give it our own HTTP library,
  * so undici is never called. Marking it side-effect free lets esbuild drop its 700 KB. */
@@ -27,18 +39,94 @@ const undiciUnused = {
   },
 };
 
-/** Each entry point becomes one self-contained file; `import('./describe-cluster.js')` stays a run-time import of
- * the sibling file instead of being inlined. */
-const siblingEntries = {
-  name: 'sibling-entries',
-  setup(pluginBuild) {
-    pluginBuild.onResolve({ filter: /^\.\/describe-cluster\.js$/ }, (args) =>
-      args.kind === 'dynamic-import' ? { path: './describe-cluster.mjs', external: true } : undefined,
-    );
-  },
-};
+/** client-node's ObjectSerializer imports all 757 generated models for one lookup table; the function uses a few
+ * dozen. This rewrites the table to the models reachable from KUBE_MODEL_ROOTS through their attributeTypeMap (read
+ * from the models themselves at build time), and makes a lookup of any other model throw instead of silently passing
+ * the data through untyped. The names the full table does not know either (IntOrString, V1MicroTime) pass through,
+ * as before. The build fails if client-node's serializer no longer has the shape this expects. */
+export function trimmedModels(roots = KUBE_MODEL_ROOTS) {
+  return {
+    name: 'trimmed-models',
+    setup(pluginBuild) {
+      pluginBuild.onLoad({ filter: SERIALIZER }, async ({ path }) => ({
+        contents: await trimSerializer(readFileSync(path, 'utf8'), dirname(path), roots),
+        loader: 'js',
+      }));
+    },
+  };
+}
 
-/** Options shared by every bundle: ES modules for Node 24 (Lambda nodejs24.x), minified, with source maps. */
+/** The serializer's source, trimmed to the models reachable from `roots`; also returns nothing else. */
+export async function trimSerializer(source, modelsDir, roots) {
+  const files = new Map(
+    [...source.matchAll(/^import \{ (\w+) \} from '\.\.\/models\/(\w+)\.js';$/gm)].map(([, name, file]) => [
+      name,
+      file,
+    ]),
+  );
+  const attributeTypes = async (name) => {
+    const file = files.get(name);
+    if (file === undefined) return undefined;
+    const module = await import(pathToFileURL(join(modelsDir, `${file}.js`)).href);
+    return module[name].attributeTypeMap.map((attribute) => attribute.type);
+  };
+  const keep = new Set();
+  const unknown = new Set();
+  const pending = [...roots];
+  while (pending.length > 0) {
+    const name = pending.pop();
+    if (keep.has(name) || unknown.has(name)) continue;
+    const types = await attributeTypes(name);
+    if (types === undefined) {
+      unknown.add(name);
+      continue;
+    }
+    keep.add(name);
+    for (const type of types) {
+      const inner = baseType(type);
+      if (!PRIMITIVES.has(inner.toLowerCase()) && inner !== 'Date') pending.push(inner);
+    }
+  }
+  const missingRoots = roots.filter((root) => !keep.has(root));
+  if (missingRoots.length > 0) {
+    throw new Error(`trimmed-models: ${missingRoots.join(', ')} are not client-node models`);
+  }
+  let guards = 0;
+  const trimmed = source
+    // The serializer re-exports every model; the function imports models from their own files.
+    .replace(/^export \* from '\.\.\/models\/\w+\.js';\n/gm, '')
+    .replace(/^import \{ (\w+) \} from '\.\.\/models\/\w+\.js';\n/gm, (line, name) => (keep.has(name) ? line : ''))
+    .replace(/^ {4}"(\w+)": \w+,\n/gm, (line, name) => (files.has(name) && !keep.has(name) ? '' : line))
+    .replace(/if \(!typeMap\[type\]\) \{/g, () => {
+      guards += 1;
+      return 'if (!typeMap[type]) { untrimmed(type);';
+    });
+  if (guards !== 2 || !/^let typeMap = \{$/m.test(trimmed)) {
+    throw new Error('trimmed-models: client-node ObjectSerializer.js changed shape; update esbuild.config.mjs');
+  }
+  const passThrough = JSON.stringify([...unknown]);
+  return (
+    `${trimmed}\n` +
+    `const passThrough = new Set(${passThrough});\n` +
+    'function untrimmed(type) {\n' +
+    '  if (!passThrough.has(type)) {\n' +
+    '    throw new Error(`@kubernetes/client-node model ${type} was left out of the bundle: add it to KUBE_MODEL_ROOTS ' +
+    'in esbuild.config.mjs`);\n' +
+    '  }\n' +
+    '}\n'
+  );
+}
+
+const PRIMITIVES = new Set(['string', 'boolean', 'double', 'integer', 'long', 'float', 'number', 'any']);
+
+function baseType(type) {
+  const plain = type.replace(/ \| (null|undefined)$/, '');
+  if (plain.startsWith('Array<')) return baseType(plain.slice('Array<'.length, -1));
+  if (plain.startsWith('{ [key: string]: ')) return baseType(plain.slice('{ [key: string]: '.length, -'; }'.length));
+  return plain;
+}
+
+/** Options shared by every bundle: ES modules for Node 24 (Lambda nodejs24.x), minified, class names kept. */
 export function bundleOptions(entryPoints, outdir) {
   return {
     entryPoints,
@@ -51,8 +139,7 @@ export function bundleOptions(entryPoints, outdir) {
     minify: true,
     // Error class names survive minification: Lambda's runtime logs an error's constructor name as errorType.
     keepNames: true,
-    sourcemap: true,
-    sourcesContent: false,
+    sourcemap: false,
     legalComments: 'none',
     metafile: true,
     // The AWS SDK ships ES modules under "module": they tree-shake far better than its CommonJS "main".
@@ -61,17 +148,111 @@ export function bundleOptions(entryPoints, outdir) {
     banner: {
       js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
     },
-    plugins: [undiciUnused, siblingEntries],
+    plugins: [undiciUnused],
     logLevel: 'warning',
   };
 }
 
+/** A package import (not relative, not node:): the libraries that go to vendor.mjs. */
+const PACKAGE = /^[@\w][\w.-]*(\/[\w.-]+)*(\/.*)?$/;
+
+/** Builds the function into `outdir`: index.mjs (+ map), vendor.mjs, describe-cluster.mjs. Returns the esbuild
+ * metafiles, by file. */
+export async function buildFunction(outdir) {
+  const handler = 'src/handler.ts';
+  // 1. Which names our code imports from which library, as esbuild itself resolves them (types erased).
+  const probe = await build({
+    entryPoints: [handler],
+    bundle: true,
+    write: false,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    logLevel: 'silent',
+    plugins: [externalPackages((path) => ({ path, external: true })), siblingEntries],
+  });
+  const imports = libraryImports(probe.outputFiles[0]?.text ?? '');
+  // 2. vendor.mjs re-exports exactly those, bundled and trimmed, without a source map.
+  const vendor = await build({
+    ...bundleOptions(undefined, outdir),
+    entryPoints: undefined,
+    stdin: { contents: vendorEntry(imports), resolveDir: process.cwd(), sourcefile: 'vendor.mjs', loader: 'js' },
+    outdir: undefined,
+    outfile: join(outdir, 'vendor.mjs'),
+    plugins: [undiciUnused, trimmedModels()],
+  });
+  // 3. index.mjs: our code, importing the libraries from ./vendor.mjs, with its source map.
+  const index = await build({
+    ...bundleOptions({ index: handler }, outdir),
+    sourcemap: true,
+    sourcesContent: false,
+    banner: undefined,
+    plugins: [externalPackages(() => ({ path: './vendor.mjs', external: true })), siblingEntries],
+  });
+  // 4. describe-cluster.mjs: the AWS SDK call on its own.
+  const describe = await build(bundleOptions({ 'describe-cluster': 'src/aws/describe-cluster.ts' }, outdir));
+  return { vendor: vendor.metafile, index: index.metafile, describe: describe.metafile };
+}
+
+/** `import('./describe-cluster.js')` stays a run-time import of the sibling file. */
+const siblingEntries = {
+  name: 'sibling-entries',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^\.\/describe-cluster\.js$/ }, (args) =>
+      args.kind === 'dynamic-import' ? { path: './describe-cluster.mjs', external: true } : undefined,
+    );
+  },
+};
+
+function externalPackages(resolve) {
+  return {
+    name: 'external-packages',
+    setup(pluginBuild) {
+      pluginBuild.onResolve({ filter: PACKAGE }, (args) =>
+        args.kind === 'entry-point' || args.path.startsWith('node:') ? undefined : resolve(args.path),
+      );
+    },
+  };
+}
+
+/** The named imports of an unminified esbuild ES module output, by package. Fails on any other import form. */
+function libraryImports(code) {
+  const byPackage = new Map();
+  for (const [statement, names, from] of code.matchAll(/^import ([^;]*?) from "([^"]+)";$/gms)) {
+    if (from.startsWith('node:')) continue;
+    const list = /^\{([^}]*)\}$/s.exec(names.trim());
+    if (list === null) throw new Error(`buildFunction: cannot split the bundle at "${statement}"`);
+    const named = list[1]
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean);
+    byPackage.set(from, [...(byPackage.get(from) ?? []), ...named]);
+  }
+  if (/^import "/m.test(code)) throw new Error('buildFunction: a side-effect-only import cannot be split');
+  return byPackage;
+}
+
+function vendorEntry(imports) {
+  const exported = new Map();
+  const lines = [];
+  for (const [from, names] of imports) {
+    const imported = [...new Set(names.map((name) => name.split(/\s+as\s+/)[0]))];
+    for (const name of imported) {
+      if (exported.has(name) && exported.get(name) !== from) {
+        throw new Error(`buildFunction: ${name} is imported from both ${exported.get(name)} and ${from}`);
+      }
+      exported.set(name, from);
+    }
+    lines.push(`export { ${imported.join(', ')} } from ${JSON.stringify(from)};`);
+  }
+  return lines.join('\n');
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const [outdir, ...pairs] = process.argv.slice(2);
-  const entryPoints = pairs.length > 0 ? Object.fromEntries(pairs.map((pair) => pair.split('='))) : FUNCTION_ENTRIES;
-  if (!outdir || Object.values(entryPoints).some((entry) => !entry)) {
-    console.error('usage: node esbuild.config.mjs <outdir> [<name>=<entry.ts> ...]');
+  const [outdir, ...rest] = process.argv.slice(2);
+  if (!outdir || rest.length > 0) {
+    console.error('usage: node esbuild.config.mjs <outdir>');
     process.exit(2);
   }
-  await build(bundleOptions(entryPoints, outdir));
+  await buildFunction(outdir);
 }

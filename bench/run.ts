@@ -15,7 +15,7 @@ import { ACCESS_KEY_ID, SECRET_ACCESS_KEY, SESSION_TOKEN, startTestBed } from '.
 import { at } from '../test/support/json.js';
 import { templateNodeOptions } from '../test/support/lambda.js';
 import { requireTool } from '../test/support/tools.js';
-import { bundleOptions, FUNCTION_ENTRIES } from '../esbuild.config.mjs';
+import { buildFunction, bundleOptions } from '../esbuild.config.mjs';
 
 const run = promisify(execFile);
 const ROOT = process.cwd();
@@ -44,11 +44,16 @@ function percentile(values: number[], p: number): number {
 
 /** Bundles with the function's esbuild options; the size counts every .mjs file written (not the source maps). */
 async function bundle(
-  entryPoints: Record<string, string>,
+  entryPoints: Record<string, string> | 'function',
   outdir: string,
 ): Promise<{ bytes: number; gzipBytes: number }> {
-  const result = await build(bundleOptions(entryPoints, outdir));
-  const files = Object.keys(result.metafile?.outputs ?? {}).filter((file) => file.endsWith('.mjs'));
+  const metafiles =
+    entryPoints === 'function'
+      ? Object.values(await buildFunction(outdir))
+      : [(await build(bundleOptions(entryPoints, outdir))).metafile];
+  const files = metafiles
+    .flatMap((metafile) => Object.keys(metafile?.outputs ?? {}))
+    .filter((file) => file.endsWith('.mjs'));
   const code = files.map((file) => readFileSync(join(ROOT, file)));
   return {
     bytes: code.reduce((sum, part) => sum + part.length, 0),
@@ -77,7 +82,7 @@ async function main(): Promise<void> {
   const ours = join(OUT, 'ours/index.mjs');
   const naive = join(OUT, 'naive/index.mjs');
   const sizes = {
-    ours: await bundle(FUNCTION_ENTRIES, join(OUT, 'ours')),
+    ours: await bundle('function', join(OUT, 'ours')),
     naive: await bundle({ index: 'bench/naive-handler.ts' }, join(OUT, 'naive')),
   };
 

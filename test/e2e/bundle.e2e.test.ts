@@ -1,32 +1,55 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
+import { at } from '../support/json.js';
 import { PROJECT_ROOT, resolveHandler } from '../support/lambda.js';
 
 // What ./build-handler.sh produced, which the other end-to-end tests run.
+const read = (file: string): string => readFileSync(join(PROJECT_ROOT, 'dist', file), 'utf8');
+
 describe('the bundle', () => {
   const handlerFile = resolveHandler().file;
   const code = readFileSync(handlerFile, 'utf8');
+  const vendor = read('vendor.mjs');
 
-  it('is the ES module template.yml points at, with its source map', () => {
+  it('is the ES module template.yml points at, importing the libraries from vendor.mjs', () => {
     expect(handlerFile).toBe(join(PROJECT_ROOT, 'dist/index.mjs'));
-    expect(code.includes('sourceMappingURL=index.mjs.map')).toBe(true);
-    expect(code.startsWith("import { createRequire as __createRequire } from 'node:module'")).toBe(true);
+    expect(code).toMatch(/from"\.\/vendor\.mjs"/);
+    expect(code).not.toMatch(/from"(?!\.\/vendor\.mjs"|node:)/);
+  });
+
+  it('maps index.mjs, and only our sources, with its source map; vendor.mjs has none', () => {
+    expect(code.trimEnd().endsWith('//# sourceMappingURL=index.mjs.map')).toBe(true);
+    const sources = at(JSON.parse(read('index.mjs.map')), 'sources');
+    expect(Array.isArray(sources) && sources.length > 10).toBe(true);
+    for (const source of Array.isArray(sources) ? sources : []) {
+      expect(String(source)).toMatch(/^\.\.\/src\/.*\.ts$/);
+    }
+    expect(vendor).not.toContain('sourceMappingURL');
   });
 
   it('leaves the AWS SDK to describe-cluster.mjs, imported only to discover the cluster', () => {
-    const sdk = readFileSync(join(PROJECT_ROOT, 'dist/describe-cluster.mjs'), 'utf8');
+    const sdk = read('describe-cluster.mjs');
     expect(code).toContain('import("./describe-cluster.mjs")');
     // The SDK client's middleware stack and the operation name, which minification keeps.
     for (const marker of ['middlewareStack', '"DescribeCluster"']) {
       expect(sdk.includes(marker)).toBe(true);
       expect(code.includes(marker)).toBe(false);
+      expect(vendor.includes(marker)).toBe(false);
     }
   });
 
   it('carries neither undici nor the kubeconfig loaders', () => {
     for (const marker of ['undici', 'openid-client', 'ExecAuth', 'loadFromFile']) {
       expect(code.includes(marker)).toBe(false);
+      expect(vendor.includes(marker)).toBe(false);
+    }
+  });
+
+  it('keeps class names, which Lambda logs as errorType', () => {
+    for (const name of ['ConfigurationError', 'ClusterAuthorizationError', 'RolloutFailedError', 'NotManagedError']) {
+      // esbuild's keepNames: each class sets its name in a static block.
+      expect(code).toMatch(new RegExp(`static\\{\\w+\\(this,"${name}"\\)\\}`));
     }
   });
 });
