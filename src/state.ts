@@ -21,6 +21,8 @@ export interface WarmState {
   cluster?: Promise<ClusterEndpoint>;
   token?: CachedToken;
   connection?: PooledConnection;
+  /** Set once the environment's first invocation has logged how Node was started. */
+  runtimeLogged?: true;
 }
 
 export const warm: WarmState = {};
@@ -32,4 +34,5 @@ export function resetWarmState(): void {
   delete warm.cluster;
   delete warm.token;
   delete warm.connection;
+  delete warm.runtimeLogged;
 }

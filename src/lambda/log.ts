@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { MANAGER } from '../constants.js';
+import { warm } from '../state.js';
 
 /** The fields of one log record; values are plain data and never credentials, tokens or presigned URLs. */
 export type LogFields = Readonly<Record<string, string | number | boolean | undefined>>;
@@ -17,6 +18,16 @@ export function beginInvocationLog(context: Context): void {
   logger.resetKeys();
   logger.addContext(context);
   logger.appendKeys({ requestId: context.awsRequestId });
+  if (warm.runtimeLogged === undefined) {
+    warm.runtimeLogged = true;
+    // How Lambda's bootstrap started Node, for whoever sizes MemorySize or checks NODE_OPTIONS: visible with
+    // ApplicationLogLevel DEBUG.
+    log('debug', 'runtime', {
+      node: process.version,
+      execArgv: process.execArgv.join(' '),
+      nodeOptions: process.env['NODE_OPTIONS'],
+    });
+  }
 }
 
 /** Writes one record at `level` with `message` and the given fields. */

@@ -1,0 +1,32 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import { parseEvent } from '../../../src/lambda/event.js';
+import { isCustomResourceRequest, parseCustomResourceRequest } from '../../../src/lambda/custom-resource.js';
+import { at } from '../../support/json.js';
+import { PROJECT_ROOT } from '../../support/lambda.js';
+
+// The sample events the README and ./local.sh use must be events the function accepts.
+const samples = readdirSync(join(PROJECT_ROOT, 'events')).filter(
+  (file) => file.endsWith('.json') && !file.startsWith('env.'),
+);
+const sample = (file: string): unknown => JSON.parse(readFileSync(join(PROJECT_ROOT, 'events', file), 'utf8'));
+
+describe('events/', () => {
+  it('holds a sample for every action and for a custom resource', () => {
+    const kinds = samples.map((file) => {
+      const event = sample(file);
+      return isCustomResourceRequest(event) ? 'custom resource' : String(at(event, 'action') ?? 'create');
+    });
+    expect(new Set(kinds)).toEqual(new Set(['create', 'apply', 'get', 'delete', 'custom resource']));
+  });
+
+  it.each(samples)('%s is an event the function accepts', (file) => {
+    const event = sample(file);
+    if (isCustomResourceRequest(event)) {
+      expect(parseCustomResourceRequest(event).requestType).toBe('Create');
+    } else {
+      expect(() => parseEvent(event, 'default')).not.toThrow();
+    }
+  });
+});
