@@ -3,13 +3,13 @@ import { afterAll, afterEach, beforeAll, beforeEach } from '@jest/globals';
 import { resetWarmState } from '../../src/state.js';
 import { startTestBed, type TestBed } from './fixture.js';
 import type { StandInOptions } from './kube-apiserver.js';
-import { LambdaEnvironment } from './lambda.js';
+import { LambdaEnvironment, type EnvironmentOptions } from './lambda.js';
 
 export interface BedScope {
   /** The file's test bed (started in beforeAll). */
   readonly bed: TestBed;
   /** Starts an execution environment of the bundle with `env` (default: the bed's), stopped after the test. */
-  environment(env?: Record<string, string>): Promise<LambdaEnvironment>;
+  environment(env?: Record<string, string>, options?: EnvironmentOptions): Promise<LambdaEnvironment>;
 }
 
 export interface BedOptions {
@@ -29,8 +29,8 @@ export function useTestBed({ overrides, cleanup }: BedOptions = {}): BedScope {
       if (current === undefined) throw new Error('the test bed starts in beforeAll');
       return current;
     },
-    async environment(env?: Record<string, string>): Promise<LambdaEnvironment> {
-      const started = await LambdaEnvironment.start(env ?? scope.bed.env);
+    async environment(env?: Record<string, string>, options?: EnvironmentOptions): Promise<LambdaEnvironment> {
+      const started = await LambdaEnvironment.start(env ?? scope.bed.env, options);
       environments.push(started);
       return started;
     },
