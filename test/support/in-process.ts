@@ -1,5 +1,6 @@
 // Runs the handler from src/ inside the test process, for tests that control what a separate process cannot: the
 // clock, the environment between invocations. Its log lines are captured (and recorded for the secret scan).
+import { randomBytes, randomUUID } from 'node:crypto';
 import { handler } from '../../src/handler.js';
 import { jsonRecords } from './json.js';
 import { lambdaContext } from './lambda-context.mjs';
@@ -13,7 +14,8 @@ export interface InProcessResult {
   readonly logs: Record<string, unknown>[];
 }
 
-/** Invokes the handler with `env` as process.env, capturing console output. */
+/** Invokes the handler with `env` as process.env, as Lambda's runtime does: a fresh request id, and the X-Ray trace
+ * header it copies into _X_AMZN_TRACE_ID for each invocation. Captures what the function writes. */
 export async function invokeInProcess(
   event: unknown,
   env: Record<string, string>,
@@ -26,11 +28,12 @@ export async function invokeInProcess(
     lines.push(...String(chunk).split('\n').filter(Boolean));
     return true;
   };
-  process.env = { ...env };
+  const traceId = `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomBytes(12).toString('hex')};Sampled=0`;
+  process.env = { _X_AMZN_TRACE_ID: traceId, ...env };
   process.stdout.write = capture;
   process.stderr.write = capture;
   try {
-    const result = await handler(event, lambdaContext('in-process', Date.now() + timeoutMs));
+    const result = await handler(event, lambdaContext(randomUUID(), Date.now() + timeoutMs));
     return { ok: true, result, logs: jsonRecords(lines) };
   } catch (error) {
     const { name, message } = error instanceof Error ? error : new Error(String(error));
