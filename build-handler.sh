@@ -2,11 +2,22 @@
 # Type-checks the project and bundles the Lambda function into dist/: index.mjs (the handler: template.yml's CodeUri
 # and Handler) and describe-cluster.mjs (the AWS SDK's DescribeCluster, loaded only when the function has no
 # CLUSTER_ENDPOINT), each with its source map.
-# Usage: ./build-handler.sh
+# Usage: ./build-handler.sh [--help]
 set -euo pipefail
 
+case "${1:-}" in
+  '') ;;
+  -h | --help)
+    echo "usage: $0"
+    echo
+    echo "Type-checks the project (tsc) and bundles the Lambda function with esbuild into dist/: index.mjs (the handler)"
+    echo "and describe-cluster.mjs, each with its source map. Needs node_modules (npm ci). Takes no options but --help."
+    exit 0
+    ;;
+esac
 if [[ $# -gt 0 ]]; then
-  echo "usage: $0" >&2
+  echo "build-handler.sh: unexpected argument $1" >&2
+  echo "usage: $0 [--help]" >&2
   exit 2
 fi
 

@@ -1,16 +1,52 @@
 #!/usr/bin/env bash
 # Deploys lambda-eks to an existing EKS cluster in one command: preflight, build, sam deploy, cluster access, RBAC,
 # and one test invocation. Safe to run again. Progress goes to stderr; stdout gets only the function's JSON result.
+# Runs on macOS's bash 3.2: no associative arrays, no ${var,,}, no mapfile, every possibly empty array guarded.
 #
-# Usage: ./deploy.sh <cluster-name> [--region R] [--stack-name S] [--namespace N] [--no-invoke]
+# Usage: ./deploy.sh --help
 set -euo pipefail
 
 readonly KUBERNETES_GROUP=lambda-deployers
+readonly GRANTS='create,apply,observe,delete'
+readonly GRANT_LABEL=lambda-eks/grant
 readonly INVOKE_WAIT_SECONDS=${LAMBDA_EKS_INVOKE_WAIT_SECONDS:-60}
 readonly INVOKE_INTERVAL_SECONDS=${LAMBDA_EKS_INVOKE_INTERVAL_SECONDS:-5}
+# Exit codes: 0 done, 1 failed, 2 bad usage, 3 deployed but a cluster admin must finish (the commands are printed).
+readonly EXIT_NEEDS_ADMIN=3
 
 usage() {
-  echo "usage: $0 <cluster-name> [--region R] [--stack-name S] [--namespace N] [--no-invoke]" >&2
+  cat << EOF
+usage: $0 <cluster-name> [options]
+
+Deploys the lambda-eks function for an existing EKS cluster: sam deploy of template.yml, the function's access to the
+cluster (EKS access entry, or aws-auth with eksctl), its RBAC grants (permissions.yml, with kubectl), then invokes it
+once. Progress goes to stderr; stdout gets only the function's JSON result.
+
+Options:
+  --region R        AWS region of the cluster and the stack (default: \$AWS_REGION, else \$AWS_DEFAULT_REGION,
+                    else 'aws configure get region')
+  --stack-name S    CloudFormation stack name (default: lambda-eks-<cluster-name>, '_' replaced by '-')
+  --namespace N     namespace the function deploys to by default, where the grants are applied (default: default)
+  --grant LIST      RBAC grants to apply, comma-separated from $GRANTS (default: create)
+                      create   create Deployments              (action "create")
+                      apply    get, patch Deployments          (action "apply"; creating by apply also needs create)
+                      observe  get Deployments, list pods and ReplicaSets (action "get", and "wait")
+                      delete   get, delete Deployments         (action "delete")
+  --no-invoke       do not invoke the function at the end (default: invoke once with {})
+  -h, --help        print this help and exit
+
+Environment:
+  AWS_REGION, AWS_DEFAULT_REGION        the region, when --region is not given
+  LAMBDA_EKS_INVOKE_WAIT_SECONDS        how long to retry the invocation while access propagates (default: 60)
+  LAMBDA_EKS_INVOKE_INTERVAL_SECONDS    seconds between those retries (default: 5)
+  The aws, sam, eksctl and kubectl commands read their own settings (AWS_PROFILE, credentials, ...).
+
+Exit status: 0 done; 1 failed; 2 bad usage; $EXIT_NEEDS_ADMIN deployed, but a cluster admin must run the printed commands.
+EOF
+}
+usage_error() {
+  echo "deploy.sh: $*" >&2
+  echo "usage: $0 <cluster-name> [--region R] [--stack-name S] [--namespace N] [--grant LIST] [--no-invoke] (--help for more)" >&2
   exit 2
 }
 step() { echo "==> $*" >&2; }
@@ -24,20 +60,68 @@ cluster=''
 region=${AWS_REGION:-${AWS_DEFAULT_REGION:-}}
 stack=''
 namespace=default
+grant_list=create
 invoke=true
 while (($# > 0)); do
   case "$1" in
-    --region) (($# >= 2)) || usage; region=$2; shift 2 ;;
-    --stack-name) (($# >= 2)) || usage; stack=$2; shift 2 ;;
-    --namespace) (($# >= 2)) || usage; namespace=$2; shift 2 ;;
+    --region | --stack-name | --namespace | --grant)
+      if (($# < 2)) || [[ -z $2 || $2 == -* ]]; then
+        usage_error "$1 needs a value"
+      fi
+      case "$1" in
+        --region) region=$2 ;;
+        --stack-name) stack=$2 ;;
+        --namespace) namespace=$2 ;;
+        --grant) grant_list=$2 ;;
+      esac
+      shift 2
+      ;;
     --no-invoke) invoke=false; shift ;;
-    -h | --help) usage ;;
-    -*) echo "deploy.sh: unknown option $1" >&2; usage ;;
-    *) [[ -z $cluster ]] || usage; cluster=$1; shift ;;
+    -h | --help) usage; exit 0 ;;
+    -*) usage_error "unknown option $1" ;;
+    *)
+      [[ -z $cluster ]] || usage_error "unexpected argument '$1' (the cluster name is already '$cluster')"
+      cluster=$1
+      shift
+      ;;
   esac
 done
-[[ -n $cluster ]] || usage
-stack=${stack:-lambda-eks-$cluster}
+[[ -n $cluster ]] || usage_error "no cluster name"
+
+# The grants in their canonical order, each once; an unknown one is refused by name.
+grants=''
+IFS=',' read -r -a requested <<< "$grant_list"
+for item in ${requested[@]+"${requested[@]}"}; do
+  [[ ,$GRANTS, == *,"$item",* ]] || usage_error "--grant: unknown grant '$item' (choose from $GRANTS)"
+done
+for known in create apply observe delete; do
+  for item in ${requested[@]+"${requested[@]}"}; do
+    if [[ $item == "$known" ]]; then
+      grants=${grants:+$grants,}$known
+      break
+    fi
+  done
+done
+[[ -n $grants ]] || usage_error "--grant needs at least one of $GRANTS"
+if [[ $grants == *,* ]]; then
+  selector="$GRANT_LABEL in ($grants)"
+else
+  selector="$GRANT_LABEL=$grants"
+fi
+
+# CloudFormation stack names: letters, digits and '-', starting with a letter, at most 128 characters (the API's
+# CreateStack documentation). EKS cluster names may also hold '_' (CreateCluster), so the default replaces it.
+valid_stack_name() {
+  local name_pattern='^[A-Za-z][-A-Za-z0-9]*$'
+  [[ $1 =~ $name_pattern ]] && ((${#1} <= 128))
+}
+if [[ -z $stack ]]; then
+  stack=lambda-eks-${cluster//_/-}
+  valid_stack_name "$stack" || usage_error "cannot make a stack name from cluster name '$cluster'; pass --stack-name"
+else
+  valid_stack_name "$stack" \
+    || usage_error "invalid --stack-name '$stack': a stack name has letters, digits and '-' only, starts with a letter, and has at most 128 characters"
+fi
 
 cd "$(dirname "$0")"
 tmp=$(mktemp -d)
@@ -45,36 +129,78 @@ trap 'rm -rf "$tmp"' EXIT
 
 # 1. Preflight ---------------------------------------------------------------------------------------------------------
 step "Preflight"
-command -v aws > /dev/null || die "the AWS CLI (aws) is not installed: https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html"
-command -v sam > /dev/null || die "the AWS SAM CLI (sam) is not installed: https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html"
+missing=''
+command -v aws > /dev/null \
+  || missing="$missing"$'\n'"  aws (the AWS CLI): https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html"
+command -v sam > /dev/null \
+  || missing="$missing"$'\n'"  sam (the AWS SAM CLI): https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html"
+[[ -z $missing ]] || die "missing tools; install them and run again:$missing"
 if [[ -z $region ]]; then
   region=$(aws configure get region 2> /dev/null || true)
 fi
 [[ -n $region ]] || die "no AWS region: pass --region or set AWS_REGION"
-caller=$(aws sts get-caller-identity --query Arn --output text 2> "$tmp/sts.err") \
+caller=$(aws sts get-caller-identity --region "$region" --query Arn --output text 2> "$tmp/sts.err") \
   || die "AWS credentials do not work ($(tr '\n' ' ' < "$tmp/sts.err")); configure them (aws configure, AWS_PROFILE or SSO login)"
 info "AWS identity: $caller"
 
-describe() {
-  aws eks describe-cluster --name "$cluster" --region "$region" --output text --query "$1"
-}
-cluster_info=$(describe 'cluster.[status,endpoint,accessConfig.authenticationMode,resourcesVpcConfig.endpointPublicAccess,resourcesVpcConfig.endpointPrivateAccess,resourcesVpcConfig.vpcId,resourcesVpcConfig.clusterSecurityGroupId]' 2> "$tmp/eks.err") \
+# One call; joins keep every field one tab-separated word ('-' for an empty list), so read splits them right.
+cluster_info=$(aws eks describe-cluster --name "$cluster" --region "$region" --output text --query \
+  "cluster.[status, endpoint, accessConfig.authenticationMode, resourcesVpcConfig.endpointPublicAccess, resourcesVpcConfig.endpointPrivateAccess, join(',', resourcesVpcConfig.publicAccessCidrs || \`[]\`) || '-', resourcesVpcConfig.vpcId, join(',', resourcesVpcConfig.subnetIds || \`[]\`) || '-', resourcesVpcConfig.clusterSecurityGroupId, certificateAuthority.data]" \
+  2> "$tmp/eks.err") \
   || die "cannot describe EKS cluster '$cluster' in $region: $(tr '\n' ' ' < "$tmp/eks.err")"
-IFS=$'\t' read -r status endpoint auth_mode public_access private_access vpc_id cluster_sg <<< "$cluster_info"
+IFS=$'\t' read -r status endpoint auth_mode public_access private_access public_cidrs vpc_id subnets cluster_sg ca_data \
+  <<< "$cluster_info"
 [[ $status == ACTIVE ]] || die "cluster '$cluster' is $status, not ACTIVE; try again when it is"
-ca_data=$(describe 'cluster.certificateAuthority.data')
 [[ $auth_mode == None || -z $auth_mode ]] && auth_mode=CONFIG_MAP
 info "cluster $cluster: ACTIVE, endpoint $endpoint, authentication mode $auth_mode"
 
 access_entry=true
 [[ $auth_mode == CONFIG_MAP ]] && access_entry=false
 
+# Outside a VPC, Lambda connects from AWS-owned public addresses that no cluster's publicAccessCidrs lists; only an
+# unrestricted public endpoint (0.0.0.0/0) is reachable from there. With private access on, a function in the cluster's
+# VPC reaches the private endpoint (EKS routes API requests from inside the VPC there).
 vpc_overrides=()
-if [[ $public_access != True && $private_access == True ]]; then
-  subnets=$(describe 'cluster.resourcesVpcConfig.subnetIds' | tr '\t' ',')
-  vpc_overrides=("SubnetIds=$subnets" "VpcId=$vpc_id" "ClusterSecurityGroupId=$cluster_sg")
-  info "the endpoint is private: the function will run in $vpc_id ($subnets)"
+public_open=false
+# (No publicAccessCidrs at all is the API's default, 0.0.0.0/0.)
+[[ $public_access == True && ( $public_cidrs == - || ,$public_cidrs, == *,0.0.0.0/0,* ) ]] && public_open=true
+if [[ $public_open == false ]]; then
+  if [[ $private_access == True ]]; then
+    [[ $subnets != - ]] || die "cluster '$cluster' lists no subnets; cannot place the function in its VPC"
+    vpc_overrides=("SubnetIds=$subnets" "VpcId=$vpc_id" "ClusterSecurityGroupId=$cluster_sg")
+    if [[ $public_access == True ]]; then
+      info "the public endpoint accepts only $public_cidrs: the function will run in $vpc_id ($subnets) and use the private endpoint"
+    else
+      info "the endpoint is private: the function will run in $vpc_id ($subnets)"
+    fi
+  else
+    die "cluster '$cluster' accepts public API traffic only from $public_cidrs and its private endpoint is off. A Lambda" \
+      "function outside a VPC connects from AWS addresses that are not in those CIDRs, so it could not reach the API" \
+      "server. Either turn on private endpoint access (aws eks update-cluster-config --name $cluster --region $region" \
+      "--resources-vpc-config endpointPrivateAccess=true) and run deploy.sh again, or run the function in a VPC whose" \
+      "NAT gateway's Elastic IP is in publicAccessCidrs (template.yml's SubnetIds; deploy.sh does not set that up)."
+  fi
 fi
+
+# A stack whose first create failed stays in ROLLBACK_COMPLETE and cannot be updated, only deleted.
+stack_status() {
+  aws cloudformation describe-stacks --stack-name "$stack" --region "$region" --output text \
+    --query 'Stacks[0].StackStatus' 2> "$tmp/cfn.err" && return 0
+  grep -q 'does not exist' "$tmp/cfn.err" && { echo NONE; return 0; }
+  die "cannot read stack $stack: $(tr '\n' ' ' < "$tmp/cfn.err")"
+}
+delete_hint="sam delete --stack-name $stack --region $region"
+status_now=$(stack_status)
+case $status_now in
+  ROLLBACK_COMPLETE | ROLLBACK_FAILED | DELETE_FAILED)
+    die "stack $stack is in $status_now (its first create failed, see aws cloudformation describe-stack-events" \
+      "--stack-name $stack --region $region); CloudFormation can only delete it. Run: $delete_hint, then deploy.sh again"
+    ;;
+  UPDATE_ROLLBACK_FAILED)
+    die "stack $stack is in UPDATE_ROLLBACK_FAILED; run: aws cloudformation continue-update-rollback --stack-name $stack --region $region"
+    ;;
+  *_IN_PROGRESS) die "stack $stack is $status_now; wait until it finishes and run deploy.sh again" ;;
+esac
 
 # 2. Build -------------------------------------------------------------------------------------------------------------
 step "Building the function"
@@ -82,7 +208,7 @@ step "Building the function"
 
 # 3. Deploy ------------------------------------------------------------------------------------------------------------
 step "Deploying stack $stack to $region"
-sam deploy \
+if ! sam deploy \
   --template-file template.yml \
   --stack-name "$stack" \
   --region "$region" \
@@ -96,8 +222,14 @@ sam deploy \
   "Namespace=$namespace" \
   "KubernetesGroup=$KUBERNETES_GROUP" \
   "CreateAccessEntry=$access_entry" \
-  "${vpc_overrides[@]}" >&2 \
-  || die "sam deploy failed; see the CloudFormation events above (aws cloudformation describe-stack-events --stack-name $stack --region $region)"
+  "Grants=$grants" \
+  ${vpc_overrides[@]+"${vpc_overrides[@]}"} >&2; then
+  if [[ $(stack_status) == ROLLBACK_COMPLETE ]]; then
+    die "sam deploy failed and the new stack rolled back; see the CloudFormation events above, fix the cause, then run:" \
+      "$delete_hint, and deploy.sh again"
+  fi
+  die "sam deploy failed; see the CloudFormation events above (aws cloudformation describe-stack-events --stack-name $stack --region $region)"
+fi
 
 output() {
   aws cloudformation describe-stacks --stack-name "$stack" --region "$region" --output text \
@@ -107,59 +239,86 @@ function_name=$(output FunctionName)
 role_arn=$(output RoleArn)
 info "function $function_name, role $role_arn"
 
+# What a cluster admin must still run, one command a line; empty when this script did it all.
+admin_commands=''
+needs_admin() { admin_commands="$admin_commands"$'\n'"    $*"; }
+
 # 4. Cluster access ----------------------------------------------------------------------------------------------------
 step "Mapping the function's role to Kubernetes group $KUBERNETES_GROUP"
 if [[ $access_entry == true ]]; then
   info "the stack created an EKS access entry for $role_arn"
 else
   mapping=(eksctl create iamidentitymapping --cluster "$cluster" --region "$region" --arn "$role_arn" --group "$KUBERNETES_GROUP" --username lambda-eks)
-  if command -v eksctl > /dev/null; then
-    if eksctl get iamidentitymapping --cluster "$cluster" --region "$region" --arn "$role_arn" > /dev/null 2>&1; then
-      info "aws-auth already maps $role_arn"
-    else
-      "${mapping[@]}" >&2 || die "eksctl could not update aws-auth; run it as a cluster admin: ${mapping[*]}"
-    fi
-  else
-    info "cluster $cluster uses the aws-auth ConfigMap (CONFIG_MAP mode) and eksctl is not installed. As a cluster admin, run:"
-    info "  ${mapping[*]}"
+  if ! command -v eksctl > /dev/null; then
+    info "cluster $cluster uses the aws-auth ConfigMap (CONFIG_MAP mode) and eksctl is not installed"
+    needs_admin "${mapping[*]}"
+  elif eksctl get iamidentitymapping --cluster "$cluster" --region "$region" --arn "$role_arn" > /dev/null 2>&1; then
+    info "aws-auth already maps $role_arn"
+  elif ! "${mapping[@]}" >&2; then
+    info "eksctl could not update aws-auth (only a cluster admin may)"
+    needs_admin "${mapping[*]}"
   fi
 fi
 
 # 5. RBAC --------------------------------------------------------------------------------------------------------------
-step "Granting create on deployments.apps in namespace $namespace (permissions.yml)"
-apply_hint="kubectl apply -n $namespace -f permissions.yml"
-if command -v kubectl > /dev/null; then
-  kubeconfig="$tmp/kubeconfig"
-  if aws eks update-kubeconfig --name "$cluster" --region "$region" --kubeconfig "$kubeconfig" > /dev/null 2>&1 \
-    && kubectl --kubeconfig "$kubeconfig" auth can-i create roles.rbac.authorization.k8s.io -n "$namespace" > /dev/null 2>&1; then
-    kubectl --kubeconfig "$kubeconfig" apply -n "$namespace" -f permissions.yml >&2 || die "kubectl apply failed; run: $apply_hint"
-  else
-    info "you cannot create RBAC Roles in $namespace (or reach the cluster); ask a cluster admin to run: $apply_hint"
-  fi
+step "Applying RBAC grants $grants in namespace $namespace (permissions.yml)"
+apply_hint="kubectl apply -n $namespace -f permissions.yml -l '$selector'"
+if ! command -v kubectl > /dev/null; then
+  info "kubectl is not installed"
+  needs_admin "$apply_hint"
 else
-  info "kubectl is not installed; as a cluster admin, run: $apply_hint"
+  kubeconfig="$tmp/kubeconfig"
+  if ! aws eks update-kubeconfig --name "$cluster" --region "$region" --kubeconfig "$kubeconfig" > "$tmp/kubeconfig.log" 2>&1; then
+    info "cannot write a kubeconfig for $cluster: $(tr '\n' ' ' < "$tmp/kubeconfig.log")"
+    needs_admin "$apply_hint"
+  elif ! kubectl --kubeconfig "$kubeconfig" auth can-i create roles.rbac.authorization.k8s.io -n "$namespace" > /dev/null 2>&1; then
+    info "you may not create RBAC Roles in $namespace (or cannot reach the cluster)"
+    needs_admin "$apply_hint"
+  elif ! kubectl --kubeconfig "$kubeconfig" apply -n "$namespace" -f permissions.yml -l "$selector" >&2; then
+    info "kubectl apply failed"
+    needs_admin "$apply_hint"
+  elif kubectl --kubeconfig "$kubeconfig" get -n "$namespace" role lambda-eks-deployer -o name > /dev/null 2>&1; then
+    # The single Role of earlier versions of permissions.yml; it grants create whatever --grant says.
+    info "note: the Role lambda-eks-deployer from an earlier permissions.yml still grants create in $namespace; if you"
+    info "do not want that grant, remove it: kubectl delete -n $namespace role,rolebinding lambda-eks-deployer"
+  fi
+fi
+
+invoke_hint="aws lambda invoke --function-name $function_name --region $region --payload fileb://events/default.json out.json"
+if [[ -n $admin_commands ]]; then
+  echo "deploy.sh: the stack $stack is deployed, but the function cannot work in the cluster until a cluster admin runs" \
+    "(from this directory):$admin_commands" >&2
+  echo "    Then test it with: $invoke_hint" >&2
+  exit "$EXIT_NEEDS_ADMIN"
 fi
 
 # 6. Invoke ------------------------------------------------------------------------------------------------------------
 if [[ $invoke == false ]]; then
-  step "Done (not invoked). Invoke with: aws lambda invoke --function-name $function_name --region $region --payload fileb://events/default.json out.json"
+  step "Done (not invoked). Invoke with: $invoke_hint"
+  exit 0
+fi
+if [[ ,$grants, != *,create,* ]]; then
+  step "Done (not invoked: the test invocation creates a Deployment, which needs the create grant). Invoke with: $invoke_hint"
   exit 0
 fi
 step "Invoking $function_name"
 deadline=$((SECONDS + INVOKE_WAIT_SECONDS))
-# fileb:// sends the bytes as they are, with AWS CLI v1 and v2 alike.
+# fileb:// sends the bytes as they are, with AWS CLI v1 and v2 alike. --cli-read-timeout 0 waits as long as the
+# function may run (its Timeout) instead of the CLI's 60 s, after which the CLI would invoke it again.
 echo '{}' > "$tmp/event.json"
 while true; do
-  aws lambda invoke --function-name "$function_name" --region "$region" --payload "fileb://$tmp/event.json" \
-    "$tmp/result.json" > "$tmp/invoke.json" || die "aws lambda invoke failed"
+  aws lambda invoke --function-name "$function_name" --region "$region" --cli-read-timeout 0 \
+    --payload "fileb://$tmp/event.json" "$tmp/result.json" > "$tmp/invoke.json" || die "aws lambda invoke failed"
   if ! grep -q '"FunctionError"' "$tmp/invoke.json"; then
     cat "$tmp/result.json"
     echo
     step "Done"
     exit 0
   fi
-  # Access entries and RBAC changes take a moment to reach the API server: retry what they explain.
-  if grep -Eq '"errorType": ?"Cluster(Authentication|Authorization)Error"' "$tmp/result.json" && ((SECONDS < deadline)); then
+  # The access entry or aws-auth mapping and RBAC take a moment to reach the API server: retry only the two errors
+  # they explain. Other 403s (quota, admission webhook, terminating namespace) are KubernetesApiError: not retried.
+  if grep -Eq '"errorType": ?"Cluster(Authentication|Authorization)Error"' "$tmp/result.json" \
+    && ((SECONDS < deadline)); then
     info "not authorised yet (the access mapping may still be propagating); retrying in ${INVOKE_INTERVAL_SECONDS}s"
     sleep "$INVOKE_INTERVAL_SECONDS"
     continue

@@ -1,17 +1,36 @@
 #!/usr/bin/env bash
 # Builds the function and runs it once on this machine with sam local invoke (needs Docker).
+# Runs on macOS's bash 3.2: every possibly empty array is guarded.
 #
-# Usage: ./local.sh [event-file]     (default: events/default.json)
-#
-# The environment comes from events/env.json (copy events/env.example.json and fill in CLUSTER_NAME), or from the file
-# named by LAMBDA_EKS_ENV_VARS. Locally the function runs as YOUR AWS identity: that identity needs its own access to
-# the cluster (an access entry or aws-auth mapping, and RBAC to create deployments).
+# Usage: ./local.sh --help
 set -euo pipefail
 
 readonly FUNCTION=DeployerFunction
 
 usage() {
-  echo "usage: $0 [event-file]" >&2
+  cat << EOF_USAGE
+usage: $0 [event-file]
+
+Builds the function (./build-handler.sh) and runs it once in Docker with
+sam local invoke $FUNCTION --template-file template.yml --event <event-file> --env-vars <env-vars file>.
+
+Arguments:
+  event-file    the event to invoke with (default: events/default.json; samples: events/*.json)
+  -h, --help    print this help and exit
+
+Environment:
+  LAMBDA_EKS_ENV_VARS   the env-vars file (default: events/env.json; copy events/env.example.json and set
+                        CLUSTER_NAME, and optionally CLUSTER_ENDPOINT and CLUSTER_CA_DATA)
+  AWS_REGION            passed to sam local invoke as --region when set
+  The sam CLI reads its own settings (AWS_PROFILE, credentials, ...).
+
+Locally the function runs as YOUR AWS identity: that identity needs its own access to the cluster (an access entry or
+aws-auth mapping, and the RBAC grants of permissions.yml).
+EOF_USAGE
+}
+usage_error() {
+  echo "local.sh: $*" >&2
+  echo "usage: $0 [event-file] (--help for more)" >&2
   exit 2
 }
 die() {
@@ -19,8 +38,11 @@ die() {
   exit 1
 }
 
-(($# <= 1)) || usage
-[[ ${1:-} != -* ]] || usage
+case "${1:-}" in
+  -h | --help) usage; exit 0 ;;
+  -*) usage_error "unknown option $1" ;;
+esac
+(($# <= 1)) || usage_error "at most one event file"
 cd "$(dirname "$0")"
 event=${1:-events/default.json}
 [[ -f $event ]] || die "no event file $event (samples: $(echo events/*.json | tr ' ' ','))"
@@ -29,15 +51,20 @@ if [[ ! -f $env_vars ]]; then
   [[ -z ${LAMBDA_EKS_ENV_VARS:-} ]] || die "no env-vars file $env_vars"
   die "no $env_vars: copy events/env.example.json to events/env.json and set CLUSTER_NAME (and optionally CLUSTER_ENDPOINT/CLUSTER_CA_DATA)"
 fi
-command -v sam > /dev/null || die "the AWS SAM CLI (sam) is not installed"
-command -v docker > /dev/null || die "sam local invoke runs the function in Docker, and docker is not installed"
+missing=''
+command -v sam > /dev/null \
+  || missing="$missing"$'\n'"  sam (the AWS SAM CLI): https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html"
+command -v docker > /dev/null \
+  || missing="$missing"$'\n'"  docker (sam local invoke runs the function in a container): https://docs.docker.com/get-docker/"
+[[ -z $missing ]] || die "missing tools; install them and run again:$missing"
 
 echo "==> Building the function" >&2
 ./build-handler.sh
 
 echo "==> Invoking $FUNCTION locally with $event" >&2
 echo "    Note: locally the function runs as your own AWS identity, not the deployed role; that identity needs its own" >&2
-echo "    access to the cluster (access entry or aws-auth mapping, and RBAC: kubectl apply -f permissions.yml)." >&2
+echo "    access to the cluster (access entry or aws-auth mapping, and RBAC: kubectl apply -f permissions.yml -l ...)." >&2
 region_args=()
 [[ -z ${AWS_REGION:-} ]] || region_args=(--region "$AWS_REGION")
-sam local invoke "$FUNCTION" --template-file template.yml --event "$event" --env-vars "$env_vars" "${region_args[@]}"
+sam local invoke "$FUNCTION" --template-file template.yml --event "$event" --env-vars "$env_vars" \
+  ${region_args[@]+"${region_args[@]}"}

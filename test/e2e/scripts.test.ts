@@ -14,18 +14,32 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { PROJECT_ROOT } from '../support/lambda.js';
+import { at } from '../support/json.js';
+import { offlineKubectl } from '../support/kubectl.js';
+import { PROJECT_ROOT, readTemplate } from '../support/lambda.js';
 import { requirePythonModules, requireTool } from '../support/tools.js';
 
 // deploy.sh and local.sh run in a copy of the project whose PATH holds only stub aws, sam, kubectl, eksctl (and
 // docker) CLIs, which record their arguments and answer like the real ones (test/support/cli_stub.py), plus the few
-// system tools the scripts use. build-handler.sh is replaced by a recorder: the real one has its own tests.
-const SYSTEM_TOOLS = ['bash', 'env', 'mktemp', 'rm', 'tr', 'grep', 'cat', 'sleep', 'dirname'];
-// The interpreter itself, not a pyenv shim: the sandbox's PATH holds nothing else.
-const PYTHON = spawnSync(requireTool('python3'), ['-c', 'import sys; print(sys.executable)'], {
-  encoding: 'utf8',
-}).stdout.trim();
+// system tools the scripts use. build-handler.sh is replaced by a recorder: the real one has its own tests. The stub
+// kubectl selects objects for `apply -l` with the real kubectl, offline (test/support/kubectl.ts).
+const SYSTEM_TOOLS = ['bash', 'env', 'mktemp', 'rm', 'tr', 'grep', 'cat', 'sleep', 'dirname'].map((tool) => ({
+  tool,
+  path: spawnSync('bash', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim(),
+}));
+const BASH = SYSTEM_TOOLS[0]?.path ?? 'bash';
+// The interpreter itself, not a pyenv shim: the sandbox's PATH holds nothing else. The stubs run with -S (no site
+// module: a script calls them ten times, and site's start-up costs more than the stub) and find jmespath, the one
+// module they import beyond the standard library, through PYTHONPATH.
+const [PYTHON = '', JMESPATH_HOME = ''] = spawnSync(
+  requireTool('python3'),
+  ['-c', 'import os, sys, jmespath; print(sys.executable); print(os.path.dirname(os.path.dirname(jmespath.__file__)))'],
+  { encoding: 'utf8' },
+)
+  .stdout.trim()
+  .split('\n');
 const runFile = promisify(execFile);
+const ALL_TOOLS = ['aws', 'sam', 'kubectl', 'eksctl', 'docker'];
 
 interface Call {
   tool: string;
@@ -35,9 +49,14 @@ interface Call {
 interface Scenario {
   credentials?: boolean;
   cluster?: Record<string, unknown> | null;
+  stackStatus?: string;
   samDeployFails?: boolean;
+  kubeconfigFails?: boolean;
   canCreateRoles?: boolean;
+  applyFails?: boolean;
+  roles?: string[];
   mapped?: boolean;
+  mappingFails?: boolean;
   outputs?: Record<string, string>;
   invokeResults?: Record<string, unknown>[];
 }
@@ -55,8 +74,14 @@ const NOT_MAPPED = {
   errorType: 'ClusterAuthenticationError',
   errorMessage: 'cluster "demo" rejected the function\'s token',
 };
+const QUOTA_EXCEEDED = {
+  errorType: 'KubernetesApiError',
+  errorMessage:
+    'HTTP 403 Forbidden: deployments.apps "nginx-deployment" is forbidden: exceeded quota: compute, requested: pods=2, used: pods=10, limited: pods=10',
+};
+const EXIT_NEEDS_ADMIN = 3;
 
-function cluster(mode: string | null, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+function cluster(mode: string | null, vpc: Record<string, unknown> = {}, overrides: Record<string, unknown> = {}) {
   return {
     name: 'demo',
     status: 'ACTIVE',
@@ -69,6 +94,8 @@ function cluster(mode: string | null, overrides: Record<string, unknown> = {}): 
       clusterSecurityGroupId: 'sg-0123456789abcdef0',
       endpointPublicAccess: true,
       endpointPrivateAccess: false,
+      publicAccessCidrs: ['0.0.0.0/0'],
+      ...vpc,
     },
     ...overrides,
   };
@@ -79,8 +106,10 @@ afterEach(() => {
   for (const dir of sandboxes.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function sandbox(tools: string[]): { dir: string; bin: string } {
-  requirePythonModules('jmespath');
+let pythonChecked = false;
+function sandbox(tools: string[]): { dir: string; bin: string; kubectlEnv: Record<string, string> } {
+  if (!pythonChecked) requirePythonModules('jmespath');
+  pythonChecked = true;
   const dir = mkdtempSync(join(tmpdir(), 'lambda-eks-scripts-'));
   sandboxes.push(dir);
   for (const file of ['deploy.sh', 'local.sh', 'template.yml', 'permissions.yml', 'events']) {
@@ -93,13 +122,21 @@ function sandbox(tools: string[]): { dir: string; bin: string } {
   chmodSync(join(dir, 'build-handler.sh'), 0o755);
   const bin = join(dir, '.bin');
   mkdirSync(bin);
-  for (const tool of tools) symlinkSync(join(PROJECT_ROOT, 'test/support/cli_stub.py'), join(bin, tool));
-  for (const tool of SYSTEM_TOOLS) {
-    const path = spawnSync('bash', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
-    symlinkSync(path, join(bin, tool));
+  for (const tool of tools) {
+    writeFileSync(
+      join(bin, tool),
+      `#!${BASH}\nSTUB_TOOL=${tool} PYTHONPATH='${JMESPATH_HOME}' exec '${PYTHON}' -S '${join(PROJECT_ROOT, 'test/support/cli_stub.py')}' "$@"\n`,
+    );
+    chmodSync(join(bin, tool), 0o755);
   }
+  for (const { tool, path } of SYSTEM_TOOLS) symlinkSync(path, join(bin, tool));
   symlinkSync(PYTHON, join(bin, 'python3'));
-  return { dir, bin };
+  const offline = offlineKubectl(join(dir, '.kube'));
+  return {
+    dir,
+    bin,
+    kubectlEnv: { STUB_KUBECTL: offline.kubectl, STUB_KUBECTL_FLAGS: JSON.stringify(offline.flags) },
+  };
 }
 
 interface Run {
@@ -115,7 +152,7 @@ async function runScript(
   scenario: Scenario,
   options: { tools?: string[]; env?: Record<string, string> } = {},
 ): Promise<Run> {
-  const { dir, bin } = sandbox(options.tools ?? ['aws', 'sam', 'kubectl', 'eksctl', 'docker']);
+  const { dir, bin, kubectlEnv } = sandbox(options.tools ?? ALL_TOOLS);
   const log = join(dir, 'calls.jsonl');
   writeFileSync(
     join(dir, 'scenario.json'),
@@ -136,9 +173,10 @@ async function runScript(
     STUB_SCENARIO: join(dir, 'scenario.json'),
     AWS_REGION: 'us-west-2',
     LAMBDA_EKS_INVOKE_INTERVAL_SECONDS: '0',
+    ...kubectlEnv,
     ...options.env,
   };
-  const result = await runFile('bash', [join(dir, script), ...args], { cwd: dir, env }).then(
+  const result = await runFile(BASH, [join(dir, script), ...args], { cwd: dir, env }).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (error: { code: number; stdout: string; stderr: string }) => ({
       code: error.code,
@@ -163,6 +201,9 @@ const names = (calls: Call[]): string[] =>
   );
 const find = (calls: Call[], prefix: string): Call | undefined =>
   calls.find((call) => names([call])[0]?.startsWith(prefix));
+const optionOf = (call: Call | undefined, name: string): string | undefined =>
+  call === undefined || !call.args.includes(name) ? undefined : call.args[call.args.indexOf(name) + 1];
+const invocations = (calls: Call[]): Call[] => calls.filter((call) => names([call])[0] === 'aws lambda invoke');
 
 describe('deploy.sh', () => {
   it('checks, builds, deploys with an access entry, applies RBAC and invokes, in that order', async () => {
@@ -172,7 +213,7 @@ describe('deploy.sh', () => {
     expect(names(run.calls)).toEqual([
       'aws sts get-caller-identity',
       'aws eks describe-cluster',
-      'aws eks describe-cluster',
+      'aws cloudformation describe-stacks',
       'build-handler.sh',
       'sam deploy --template-file',
       'aws cloudformation describe-stacks',
@@ -180,6 +221,7 @@ describe('deploy.sh', () => {
       'aws eks update-kubeconfig',
       'kubectl auth can-i',
       'kubectl apply -n',
+      'kubectl get -n',
       'aws lambda invoke',
     ]);
     const deploy = find(run.calls, 'sam deploy')?.args ?? [];
@@ -197,127 +239,425 @@ describe('deploy.sh', () => {
         'us-west-2',
       ]),
     );
-    expect(deploy).toEqual(
-      expect.arrayContaining([
-        'ClusterName=demo',
-        'CreateAccessEntry=true',
-        'Namespace=default',
-        'KubernetesGroup=lambda-deployers',
-        'ClusterEndpoint=https://ABCDEF0123456789.gr7.us-west-2.eks.amazonaws.com',
-        'ClusterCaData=LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==',
-      ]),
-    );
-    expect(deploy.some((arg) => arg.startsWith('SubnetIds='))).toBe(false);
-    expect(run.calls.filter((call) => call.tool === 'kubectl')[1]?.args).toEqual(
-      expect.arrayContaining(['apply', '-n', 'default', '-f', 'permissions.yml']),
-    );
-    const invokeArgs = find(run.calls, 'aws lambda invoke')?.args ?? [];
-    expect(invokeArgs[invokeArgs.indexOf('--payload') + 1]).toMatch(/^fileb:\/\/.*event\.json$/);
+    const overrides = deploy.slice(deploy.indexOf('--parameter-overrides') + 1);
+    expect(overrides.sort()).toEqual([
+      'ClusterCaData=LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==',
+      'ClusterEndpoint=https://ABCDEF0123456789.gr7.us-west-2.eks.amazonaws.com',
+      'ClusterName=demo',
+      'CreateAccessEntry=true',
+      'Grants=create',
+      'KubernetesGroup=lambda-deployers',
+      'Namespace=default',
+    ]);
+    expect(find(run.calls, 'kubectl apply')?.args).toEqual([
+      '--kubeconfig',
+      expect.stringMatching(/kubeconfig$/),
+      'apply',
+      '-n',
+      'default',
+      '-f',
+      'permissions.yml',
+      '-l',
+      'lambda-eks/grant=create',
+    ]);
+    const invoke = find(run.calls, 'aws lambda invoke');
+    expect(optionOf(invoke, '--payload')).toMatch(/^fileb:\/\/.*event\.json$/);
+    expect(optionOf(invoke, '--cli-read-timeout')).toBe('0');
     expect(JSON.parse(run.stdout)).toEqual(CREATED);
   });
 
-  it('passes the region, stack name and namespace it is given', async () => {
+  it('passes the template a parameter for every override it sends, and every one it sends is declared', async () => {
+    const run = await runScript('deploy.sh', ['demo', '--no-invoke'], {
+      cluster: cluster('API', { endpointPublicAccess: false, endpointPrivateAccess: true }),
+    });
+
+    const deploy = find(run.calls, 'sam deploy')?.args ?? [];
+    const sent = deploy.slice(deploy.indexOf('--parameter-overrides') + 1).map((arg) => arg.split('=')[0]);
+    expect(Object.keys(at(readTemplate(), 'Parameters') ?? {}).sort()).toEqual([...sent].sort());
+  });
+
+  it('uses the region it is given for every AWS CLI call, over AWS_REGION', async () => {
     const run = await runScript(
       'deploy.sh',
-      ['demo', '--region', 'eu-west-1', '--stack-name', 'my-stack', '--namespace', 'team-a', '--no-invoke'],
+      ['demo', '--region', 'eu-west-1', '--stack-name', 'my-stack', '--namespace', 'team-a'],
       { cluster: cluster('API') },
     );
 
     expect(run.code).toBe(0);
-    const deploy = find(run.calls, 'sam deploy')?.args ?? [];
-    expect(deploy).toEqual(
-      expect.arrayContaining(['--stack-name', 'my-stack', '--region', 'eu-west-1', 'Namespace=team-a']),
-    );
-    expect(find(run.calls, 'aws lambda invoke')).toBeUndefined();
-  });
-
-  it('skips the access entry and maps the role in aws-auth with eksctl on a CONFIG_MAP cluster', async () => {
-    const run = await runScript('deploy.sh', ['demo'], { cluster: cluster('CONFIG_MAP') });
-
-    expect(run.code).toBe(0);
-    expect(find(run.calls, 'sam deploy')?.args).toContain('CreateAccessEntry=false');
-    expect(find(run.calls, 'eksctl create iamidentitymapping')?.args).toEqual(
-      expect.arrayContaining(['--cluster', 'demo', '--arn', ROLE_ARN, '--group', 'lambda-deployers']),
-    );
-  });
-
-  it('treats a cluster without accessConfig as CONFIG_MAP and does not map an already mapped role twice', async () => {
-    const run = await runScript('deploy.sh', ['demo'], { cluster: cluster(null), mapped: true });
-
-    expect(run.code).toBe(0);
-    expect(find(run.calls, 'sam deploy')?.args).toContain('CreateAccessEntry=false');
-    expect(find(run.calls, 'eksctl get iamidentitymapping')).toBeDefined();
-    expect(find(run.calls, 'eksctl create iamidentitymapping')).toBeUndefined();
-  });
-
-  it('prints the exact eksctl command when eksctl is not installed', async () => {
-    const run = await runScript(
-      'deploy.sh',
-      ['demo'],
-      { cluster: cluster('CONFIG_MAP') },
-      { tools: ['aws', 'sam', 'kubectl'] },
-    );
-
-    expect(run.code).toBe(0);
-    expect(run.stderr).toContain(
-      `eksctl create iamidentitymapping --cluster demo --region us-west-2 --arn ${ROLE_ARN} --group lambda-deployers --username lambda-eks`,
-    );
-  });
-
-  it('prints the kubectl command instead of applying RBAC when the caller may not create Roles', async () => {
-    const run = await runScript('deploy.sh', ['demo'], { cluster: cluster('API'), canCreateRoles: false });
-
-    expect(run.code).toBe(0);
-    expect(run.calls.filter((call) => call.tool === 'kubectl' && call.args.includes('apply'))).toEqual([]);
-    expect(run.stderr).toContain('kubectl apply -n default -f permissions.yml');
-  });
-
-  it('runs the function in the cluster VPC when the endpoint is private', async () => {
-    const privateCluster = cluster('API', {
-      resourcesVpcConfig: {
-        vpcId: 'vpc-0a1b2c3d4e5f60718',
-        subnetIds: ['subnet-0aaa', 'subnet-0bbb'],
-        clusterSecurityGroupId: 'sg-0123456789abcdef0',
-        endpointPublicAccess: false,
-        endpointPrivateAccess: true,
-      },
-    });
-    const run = await runScript('deploy.sh', ['demo', '--no-invoke'], { cluster: privateCluster });
-
+    const awsCalls = run.calls.filter((call) => call.tool === 'aws' || call.tool === 'sam');
+    expect(awsCalls.length).toBeGreaterThanOrEqual(7);
+    for (const call of awsCalls)
+      expect([names([call])[0], optionOf(call, '--region')]).toEqual([names([call])[0], 'eu-west-1']);
     expect(find(run.calls, 'sam deploy')?.args).toEqual(
-      expect.arrayContaining([
-        'SubnetIds=subnet-0aaa,subnet-0bbb',
-        'VpcId=vpc-0a1b2c3d4e5f60718',
-        'ClusterSecurityGroupId=sg-0123456789abcdef0',
-      ]),
+      expect.arrayContaining(['--stack-name', 'my-stack', 'Namespace=team-a']),
     );
+    expect(optionOf(find(run.calls, 'kubectl apply'), '-n')).toBe('team-a');
   });
 
-  it('retries the invocation while the access entry propagates', async () => {
-    const run = await runScript('deploy.sh', ['demo'], {
-      cluster: cluster('API'),
-      invokeResults: [NOT_MAPPED, NOT_MAPPED, CREATED],
-    });
+  it('does not invoke with --no-invoke and says how to', async () => {
+    const run = await runScript('deploy.sh', ['demo', '--no-invoke'], { cluster: cluster('API') });
 
     expect(run.code).toBe(0);
-    expect(run.calls.filter((call) => call.tool === 'aws' && call.args[1] === 'invoke')).toHaveLength(3);
-    expect(JSON.parse(run.stdout)).toEqual(CREATED);
+    expect(invocations(run.calls)).toEqual([]);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(
+      'aws lambda invoke --function-name lambda-eks-demo-DeployerFunction-XYZ --region us-west-2',
+    );
   });
 
-  it('stops retrying after the wait and shows the function error', async () => {
-    const run = await runScript(
-      'deploy.sh',
-      ['demo'],
-      { cluster: cluster('API'), invokeResults: [NOT_MAPPED] },
-      { env: { LAMBDA_EKS_INVOKE_WAIT_SECONDS: '0' } },
+  describe('--grant', () => {
+    it('applies exactly the grants it is given, in their canonical order, and passes them to the stack', async () => {
+      const run = await runScript('deploy.sh', ['demo', '--grant', 'delete,create,observe,create'], {
+        cluster: cluster('API'),
+      });
+
+      expect(run.code).toBe(0);
+      expect(optionOf(find(run.calls, 'kubectl apply'), '-l')).toBe('lambda-eks/grant in (create,observe,delete)');
+      expect(find(run.calls, 'sam deploy')?.args).toContain('Grants=create,observe,delete');
+      // What the real kubectl selected from permissions.yml with that selector:
+      const applied = run.stderr.match(/^\S+\.rbac\.authorization\.k8s\.io\/\S+ created$/gm) ?? [];
+      expect(applied.sort()).toEqual(
+        ['create', 'delete', 'observe']
+          .flatMap((grant) => [
+            `role.rbac.authorization.k8s.io/lambda-eks-${grant} created`,
+            `rolebinding.rbac.authorization.k8s.io/lambda-eks-${grant} created`,
+          ])
+          .sort(),
+      );
+    });
+
+    it('selects one grant with an equality selector, and skips the create test invocation without create', async () => {
+      const run = await runScript('deploy.sh', ['demo', '--grant', 'apply'], { cluster: cluster('API') });
+
+      expect(run.code).toBe(0);
+      expect(optionOf(find(run.calls, 'kubectl apply'), '-l')).toBe('lambda-eks/grant=apply');
+      expect(run.stderr).toContain('role.rbac.authorization.k8s.io/lambda-eks-apply created');
+      expect(run.stderr).not.toContain('lambda-eks-create created');
+      expect(invocations(run.calls)).toEqual([]);
+      expect(run.stderr).toMatch(/not invoked: .*needs the create grant/);
+    });
+
+    it.each([
+      [['--grant', 'create,bogus'], /--grant: unknown grant 'bogus' \(choose from create,apply,observe,delete\)/],
+      [['--grant', 'create,,apply'], /--grant: unknown grant ''/],
+      [['--grant', '*'], /--grant: unknown grant '\*'/],
+    ])('refuses %j naming the bad item, before any call', async (args, message) => {
+      const run = await runScript('deploy.sh', ['demo', ...args], { cluster: cluster('API') });
+
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(message);
+      expect(run.stderr).toMatch(/^usage: /m);
+      expect(run.calls).toEqual([]);
+    });
+
+    it('prints the same kubectl command as the stack output GrantCommand when it cannot apply', async () => {
+      const run = await runScript('deploy.sh', ['demo', '--grant', 'create,apply', '--namespace', 'team-a'], {
+        cluster: cluster('API'),
+        canCreateRoles: false,
+      });
+
+      const output = at(readTemplate(), 'Outputs', 'GrantCommand', 'Value', 'Fn::Sub');
+      expect(Array.isArray(output)).toBe(true);
+      const [text, variables] = Array.isArray(output) ? output : [];
+      const join = at(variables, 'List', 'Fn::Join');
+      expect(join).toEqual([',', { Ref: 'Grants' }]);
+      const command = String(text).replace('${Namespace}', 'team-a').replace('${List}', ['create', 'apply'].join(','));
+      expect(command).toBe("kubectl apply -n team-a -f permissions.yml -l 'lambda-eks/grant in (create,apply)'");
+      expect(run.stderr).toContain(`    ${command}\n`);
+    });
+  });
+
+  describe('cluster access and RBAC that an admin must finish', () => {
+    it('maps the role in aws-auth with eksctl on a CONFIG_MAP cluster and skips the access entry', async () => {
+      const run = await runScript('deploy.sh', ['demo'], { cluster: cluster('CONFIG_MAP') });
+
+      expect(run.code).toBe(0);
+      expect(find(run.calls, 'sam deploy')?.args).toContain('CreateAccessEntry=false');
+      expect(find(run.calls, 'eksctl create iamidentitymapping')?.args).toEqual(
+        expect.arrayContaining(['--cluster', 'demo', '--arn', ROLE_ARN, '--group', 'lambda-deployers']),
+      );
+      expect(invocations(run.calls)).toHaveLength(1);
+    });
+
+    it('treats a cluster without accessConfig as CONFIG_MAP and does not map an already mapped role twice', async () => {
+      const run = await runScript('deploy.sh', ['demo'], { cluster: cluster(null), mapped: true });
+
+      expect(run.code).toBe(0);
+      expect(find(run.calls, 'sam deploy')?.args).toContain('CreateAccessEntry=false');
+      expect(find(run.calls, 'eksctl get iamidentitymapping')).toBeDefined();
+      expect(find(run.calls, 'eksctl create iamidentitymapping')).toBeUndefined();
+    });
+
+    const EKSCTL = `eksctl create iamidentitymapping --cluster demo --region us-west-2 --arn ${ROLE_ARN} --group lambda-deployers --username lambda-eks`;
+    const KUBECTL = "kubectl apply -n default -f permissions.yml -l 'lambda-eks/grant=create'";
+    it.each([
+      ['eksctl is not installed', { cluster: cluster('CONFIG_MAP') }, ['aws', 'sam', 'kubectl'], [EKSCTL]],
+      ['eksctl cannot update aws-auth', { cluster: cluster('CONFIG_MAP'), mappingFails: true }, ALL_TOOLS, [EKSCTL]],
+      ['kubectl is not installed', { cluster: cluster('API') }, ['aws', 'sam'], [KUBECTL]],
+      [
+        'neither eksctl nor kubectl is installed',
+        { cluster: cluster('CONFIG_MAP') },
+        ['aws', 'sam'],
+        [EKSCTL, KUBECTL],
+      ],
+      ['the caller may not create Roles', { cluster: cluster('API'), canCreateRoles: false }, ALL_TOOLS, [KUBECTL]],
+      ['kubectl apply is refused', { cluster: cluster('API'), applyFails: true }, ALL_TOOLS, [KUBECTL]],
+      ['no kubeconfig can be written', { cluster: cluster('API'), kubeconfigFails: true }, ALL_TOOLS, [KUBECTL]],
+    ])(
+      'prints what an admin must run, exits 3 and does not invoke when %s',
+      async (_label, scenario, tools, commands) => {
+        const run = await runScript('deploy.sh', ['demo'], scenario, { tools });
+
+        expect(run.code).toBe(EXIT_NEEDS_ADMIN);
+        expect(invocations(run.calls)).toEqual([]);
+        const printed = run.stderr.slice(run.stderr.indexOf('a cluster admin runs'));
+        expect(printed.match(/^ {4}(eksctl|kubectl) .*$/gm)).toEqual(commands.map((command) => `    ${command}`));
+        expect(run.stdout).toBe('');
+      },
     );
+
+    it('notes the Role of earlier versions, which keeps granting create, and how to remove it', async () => {
+      const run = await runScript('deploy.sh', ['demo', '--grant', 'apply'], {
+        cluster: cluster('API'),
+        roles: ['lambda-eks-deployer'],
+      });
+
+      expect(run.code).toBe(0);
+      expect(run.stderr).toContain('kubectl delete -n default role,rolebinding lambda-eks-deployer');
+    });
+  });
+
+  describe('endpoint access', () => {
+    const deployArgs = async (vpc: Record<string, unknown>) => {
+      const run = await runScript('deploy.sh', ['demo', '--no-invoke'], { cluster: cluster('API', vpc) });
+      return { run, args: find(run.calls, 'sam deploy')?.args ?? [] };
+    };
+    const IN_VPC = [
+      'SubnetIds=subnet-0aaa,subnet-0bbb',
+      'VpcId=vpc-0a1b2c3d4e5f60718',
+      'ClusterSecurityGroupId=sg-0123456789abcdef0',
+    ];
+
+    it('runs the function in the cluster VPC when the endpoint is private', async () => {
+      const { run, args } = await deployArgs({ endpointPublicAccess: false, endpointPrivateAccess: true });
+      expect(run.code).toBe(0);
+      expect(args).toEqual(expect.arrayContaining(IN_VPC));
+    });
+
+    it('runs the function in the cluster VPC when the public endpoint is restricted and private access is on', async () => {
+      const { run, args } = await deployArgs({
+        endpointPrivateAccess: true,
+        publicAccessCidrs: ['203.0.113.0/24', '198.51.100.7/32'],
+      });
+      expect(run.code).toBe(0);
+      expect(args).toEqual(expect.arrayContaining(IN_VPC));
+      expect(run.stderr).toContain('accepts only 203.0.113.0/24,198.51.100.7/32');
+    });
+
+    it.each([
+      ['public and open to all', { publicAccessCidrs: ['0.0.0.0/0'] }],
+      [
+        'public, open to all and private',
+        { endpointPrivateAccess: true, publicAccessCidrs: ['10.0.0.0/8', '0.0.0.0/0'] },
+      ],
+    ])('runs the function outside a VPC when the endpoint is %s', async (_label, vpc) => {
+      const { run, args } = await deployArgs(vpc);
+      expect(run.code).toBe(0);
+      expect(args.filter((arg) => /^(SubnetIds|VpcId|ClusterSecurityGroupId)=/.test(arg))).toEqual([]);
+    });
+
+    it('stops before building when the public endpoint is restricted and private access is off', async () => {
+      const { run } = await deployArgs({ endpointPrivateAccess: false, publicAccessCidrs: ['203.0.113.0/24'] });
+
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(
+        /accepts public API traffic only from 203\.0\.113\.0\/24 and its private endpoint is off/,
+      );
+      expect(run.stderr).toMatch(/NAT gateway's Elastic IP is in publicAccessCidrs/);
+      expect(run.stderr).toContain('endpointPrivateAccess=true');
+      expect(names(run.calls)).not.toContain('build-handler.sh');
+      expect(find(run.calls, 'sam deploy')).toBeUndefined();
+    });
+  });
+
+  describe('stack names', () => {
+    it('makes a valid default stack name from a cluster name with underscores, the one the example imports from', async () => {
+      const run = await runScript('deploy.sh', ['my_cluster', '--no-invoke'], {
+        cluster: cluster('API', {}, { name: 'my_cluster' }),
+      });
+
+      expect(run.code).toBe(0);
+      const deploy = find(run.calls, 'sam deploy');
+      expect(optionOf(deploy, '--stack-name')).toBe('lambda-eks-my-cluster');
+      expect(deploy?.args).toContain('ClusterName=my_cluster');
+      const example = readTemplate(join(PROJECT_ROOT, 'examples/custom-resource.yml'));
+      expect(at(example, 'Parameters', 'FunctionStackName', 'Default')).toBe('lambda-eks-my-cluster');
+    });
+
+    it.each([
+      ['my_stack', 'letters, digits and'],
+      ['1stack', 'starts with a letter'],
+      [`s${'x'.repeat(128)}`, 'at most 128 characters'],
+    ])('refuses --stack-name %s with a clear message, before any call', async (name, reason) => {
+      const run = await runScript('deploy.sh', ['demo', '--stack-name', name], { cluster: cluster('API') });
+
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`invalid --stack-name '${name}'`);
+      expect(run.stderr).toContain(reason);
+      expect(run.calls).toEqual([]);
+    });
+
+    it('accepts a 128-character stack name', async () => {
+      const name = `s${'x'.repeat(127)}`;
+      const run = await runScript('deploy.sh', ['demo', '--stack-name', name, '--no-invoke'], {
+        cluster: cluster('API'),
+      });
+      expect(run.code).toBe(0);
+      expect(optionOf(find(run.calls, 'sam deploy'), '--stack-name')).toBe(name);
+    });
+  });
+
+  describe('a stack that cannot be updated', () => {
+    it('says to sam delete a stack left in ROLLBACK_COMPLETE by a failed first create, before building', async () => {
+      const run = await runScript('deploy.sh', ['demo'], { cluster: cluster('API'), stackStatus: 'ROLLBACK_COMPLETE' });
+
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('stack lambda-eks-demo is in ROLLBACK_COMPLETE');
+      expect(run.stderr).toContain('sam delete --stack-name lambda-eks-demo --region us-west-2');
+      expect(find(run.calls, 'sam deploy')).toBeUndefined();
+      expect(names(run.calls)).not.toContain('build-handler.sh');
+    });
+
+    it('says to sam delete the stack when its first create fails now', async () => {
+      const run = await runScript('deploy.sh', ['demo'], { cluster: cluster('API'), samDeployFails: true });
+
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('the new stack rolled back');
+      expect(run.stderr).toContain('sam delete --stack-name lambda-eks-demo --region us-west-2');
+      expect(invocations(run.calls)).toEqual([]);
+    });
+
+    it('does not say to delete a stack whose update failed and rolled back', async () => {
+      const run = await runScript('deploy.sh', ['demo'], {
+        cluster: cluster('API'),
+        stackStatus: 'UPDATE_COMPLETE',
+        samDeployFails: true,
+      });
+
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/sam deploy failed; see the CloudFormation events/);
+      expect(run.stderr).not.toContain('sam delete');
+    });
+
+    it('waits for nothing and stops when the stack is being updated', async () => {
+      const run = await runScript('deploy.sh', ['demo'], {
+        cluster: cluster('API'),
+        stackStatus: 'UPDATE_IN_PROGRESS',
+      });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('stack lambda-eks-demo is UPDATE_IN_PROGRESS; wait until it finishes');
+      expect(find(run.calls, 'sam deploy')).toBeUndefined();
+    });
+  });
+
+  describe('the test invocation', () => {
+    it('retries while the access entry propagates', async () => {
+      const run = await runScript('deploy.sh', ['demo'], {
+        cluster: cluster('API'),
+        invokeResults: [NOT_MAPPED, NOT_MAPPED, CREATED],
+      });
+
+      expect(run.code).toBe(0);
+      expect(invocations(run.calls)).toHaveLength(3);
+      expect(JSON.parse(run.stdout)).toEqual(CREATED);
+    });
+
+    it('stops retrying after the wait and shows the function error', async () => {
+      const run = await runScript(
+        'deploy.sh',
+        ['demo'],
+        { cluster: cluster('API'), invokeResults: [NOT_MAPPED] },
+        { env: { LAMBDA_EKS_INVOKE_WAIT_SECONDS: '0' } },
+      );
+
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('ClusterAuthenticationError');
+      expect(run.stdout).toBe('');
+    });
+
+    it('does not retry a 403 that RBAC does not explain (KubernetesApiError)', async () => {
+      const run = await runScript('deploy.sh', ['demo'], {
+        cluster: cluster('API'),
+        invokeResults: [QUOTA_EXCEEDED, CREATED],
+      });
+
+      expect(run.code).toBe(1);
+      expect(invocations(run.calls)).toHaveLength(1);
+      expect(run.stderr).toContain('exceeded quota');
+    });
+  });
+
+  describe('usage', () => {
+    it('prints every option with its default and every environment variable it reads with --help', async () => {
+      const run = await runScript('deploy.sh', ['--help'], {});
+
+      expect(run.code).toBe(0);
+      expect(run.stderr).toBe('');
+      expect(run.calls).toEqual([]);
+      const source = readFileSync(join(PROJECT_ROOT, 'deploy.sh'), 'utf8');
+      const options = [...source.matchAll(/^\s*((?:-[-a-z]+)(?:\s*\|\s*-[-a-z]+)*)\)/gm)].flatMap((match) =>
+        (match[1] ?? '').split('|').map((option) => option.trim()),
+      );
+      expect(options).toEqual(
+        expect.arrayContaining(['--region', '--stack-name', '--namespace', '--grant', '--no-invoke', '--help']),
+      );
+      for (const option of options) expect(run.stdout).toMatch(new RegExp(`^ +(-h, )?${option}\\b`, 'm'));
+      for (const option of ['--region', '--stack-name', '--namespace', '--grant', '--no-invoke']) {
+        expect(run.stdout).toMatch(new RegExp(`^ +${option}\\b.*\\(default: `, 'm'));
+      }
+      const assigned = new Set([...source.matchAll(/^(?:readonly |local )?([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]));
+      const read = new Set(
+        [...source.matchAll(/\$\{?([A-Z][A-Z0-9_]*)/g)]
+          .map((match) => match[1] ?? '')
+          .filter((name) => !assigned.has(name) && name !== 'SECONDS'),
+      );
+      expect([...read].sort()).toEqual(
+        expect.arrayContaining(['AWS_DEFAULT_REGION', 'AWS_REGION', 'LAMBDA_EKS_INVOKE_WAIT_SECONDS']),
+      );
+      for (const variable of read) expect(run.stdout).toContain(variable);
+    });
+
+    it.each([
+      [[], /deploy.sh: no cluster name/],
+      [['demo', '--region'], /deploy.sh: --region needs a value/],
+      [['demo', '--stack-name', '--no-invoke'], /deploy.sh: --stack-name needs a value/],
+      [['demo', '--namespace', ''], /deploy.sh: --namespace needs a value/],
+      [['demo', '--grant'], /deploy.sh: --grant needs a value/],
+      [['demo', 'other'], /deploy.sh: unexpected argument 'other' \(the cluster name is already 'demo'\)/],
+      [['demo', '--frobnicate'], /deploy.sh: unknown option --frobnicate/],
+    ])('says what is wrong with %j on stderr, with the usage, and exits 2', async (args, message) => {
+      const run = await runScript('deploy.sh', args, {});
+
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(message);
+      expect(run.stderr).toMatch(/^usage: .*deploy.sh <cluster-name>/m);
+      expect(run.stdout).toBe('');
+      expect(run.calls).toEqual([]);
+    });
+  });
+
+  it('reports every missing tool at once', async () => {
+    const run = await runScript('deploy.sh', ['demo'], { cluster: cluster('API') }, { tools: ['kubectl'] });
 
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('ClusterAuthenticationError');
+    expect(run.stderr).toMatch(
+      /missing tools.*\n {2}aws \(the AWS CLI\): https:\/\/\S+\n {2}sam \(the AWS SAM CLI\): https:\/\/\S+/,
+    );
+    expect(run.calls).toEqual([]);
   });
 
   it.each([
-    ['sam is missing', { cluster: cluster('API') }, ['aws', 'kubectl'], /sam.*not installed/],
+    ['sam is missing', { cluster: cluster('API') }, ['aws', 'kubectl'], /missing tools.*\n.*sam \(the AWS SAM CLI\)/],
     [
       'credentials do not work',
       { cluster: cluster('API'), credentials: false },
@@ -332,7 +672,7 @@ describe('deploy.sh', () => {
     ],
     [
       'the cluster is not ACTIVE',
-      { cluster: cluster('API', { status: 'CREATING' }) },
+      { cluster: cluster('API', {}, { status: 'CREATING' }) },
       undefined,
       /CREATING, not ACTIVE/,
     ],
@@ -340,16 +680,9 @@ describe('deploy.sh', () => {
   ])('fails with a clear message and before invoking when %s', async (_label, scenario, tools, message) => {
     const run = await runScript('deploy.sh', ['demo'], scenario, tools ? { tools } : {});
 
-    expect(run.code).not.toBe(0);
+    expect(run.code).toBe(1);
     expect(run.stderr).toMatch(message);
-    expect(find(run.calls, 'aws lambda invoke')).toBeUndefined();
-  });
-
-  it('prints usage and exits 2 without a cluster name', async () => {
-    const run = await runScript('deploy.sh', [], {});
-    expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/^usage: .*deploy.sh <cluster-name>/m);
-    expect(run.calls).toEqual([]);
+    expect(invocations(run.calls)).toEqual([]);
   });
 });
 
@@ -380,6 +713,28 @@ describe('local.sh', () => {
     expect(run.stderr).toContain('runs as your own AWS identity');
   });
 
+  it('passes no region when AWS_REGION is not set', async () => {
+    const run = await runScript(
+      'local.sh',
+      [],
+      {},
+      { env: { LAMBDA_EKS_ENV_VARS: 'events/env.example.json', AWS_REGION: '' } },
+    );
+
+    expect(run.code).toBe(0);
+    expect(find(run.calls, 'sam local invoke')?.args).toEqual([
+      'local',
+      'invoke',
+      'DeployerFunction',
+      '--template-file',
+      'template.yml',
+      '--event',
+      'events/default.json',
+      '--env-vars',
+      'events/env.example.json',
+    ]);
+  });
+
   it('explains how to make events/env.json when it is missing', async () => {
     const run = await runScript('local.sh', [], {});
     expect(run.code).toBe(1);
@@ -390,6 +745,56 @@ describe('local.sh', () => {
     const run = await runScript('local.sh', ['events/nope.json'], {});
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('no event file events/nope.json');
+  });
+
+  it('reports sam and docker missing at once', async () => {
+    const run = await runScript(
+      'local.sh',
+      [],
+      {},
+      { tools: [], env: { LAMBDA_EKS_ENV_VARS: 'events/env.example.json' } },
+    );
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/missing tools.*\n {2}sam .*\n {2}docker /);
+    expect(run.calls).toEqual([]);
+  });
+
+  it('prints its usage, arguments and environment variables with --help', async () => {
+    const run = await runScript('local.sh', ['--help'], {});
+
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toMatch(/^usage: .*local.sh \[event-file\]/m);
+    for (const text of ['events/default.json', 'LAMBDA_EKS_ENV_VARS', 'events/env.json', 'AWS_REGION', '--help']) {
+      expect(run.stdout).toContain(text);
+    }
+    expect(run.calls).toEqual([]);
+  });
+
+  it.each([[['a.json', 'b.json']], [['--bogus']]])('exits 2 with the usage on stderr for %j', async (args) => {
+    const run = await runScript('local.sh', args, {});
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^usage: /m);
+    expect(run.calls).toEqual([]);
+  });
+});
+
+describe.each(['build-handler.sh', '.ci/run'])('%s', (script) => {
+  it('prints its usage to stdout and exits 0 with --help, doing nothing else', async () => {
+    const { stdout, stderr } = await runFile(BASH, [join(PROJECT_ROOT, script), '--help'], {
+      env: { PATH: '/nonexistent' },
+    });
+    expect(stdout).toMatch(/^usage: /);
+    expect(stderr).toBe('');
+  });
+
+  it('exits 2 with the usage on stderr for an unknown argument', async () => {
+    const error = await runFile(BASH, [join(PROJECT_ROOT, script), '--bogus'], { env: { PATH: '/nonexistent' } }).then(
+      () => undefined,
+      (failure: { code: number; stderr: string }) => failure,
+    );
+    expect(error?.code).toBe(2);
+    expect(error?.stderr).toMatch(/^usage: /m);
   });
 });
 

@@ -3,15 +3,22 @@
 bin directory). Each call is appended to $STUB_LOG as one JSON line {"tool", "args"}; the answers come from the
 scenario in $STUB_SCENARIO and follow the real CLIs: --query is evaluated with JMESPath (the library the AWS CLI uses)
 and --output text is formatted as the AWS CLI formats it, tab-separated, None for null, True/False for booleans.
+
+The stack has a life: it does not exist (or is in the scenario's stackStatus) until a sam deploy succeeds, and a failed
+first create leaves it in ROLLBACK_COMPLETE, which sam deploy then refuses as CloudFormation does. kubectl apply -l
+selects objects with the real kubectl ($STUB_KUBECTL, offline with the flags in $STUB_KUBECTL_FLAGS), so the
+selector a script passes is parsed and matched exactly as kubectl would.
 """
 
 import json
 import os
+import subprocess
 import sys
 
 import jmespath
 
-TOOL = os.path.basename(sys.argv[0])
+# Installed as a symlink named after the tool, or run by a wrapper that names it in STUB_TOOL.
+TOOL = os.environ.get("STUB_TOOL") or os.path.basename(sys.argv[0])
 ARGS = sys.argv[1:]
 
 
@@ -27,6 +34,18 @@ def record():
 
 def option(name, default=None):
     return ARGS[ARGS.index(name) + 1] if name in ARGS else default
+
+
+def state_file(name):
+    return os.path.join(os.path.dirname(os.environ["STUB_LOG"]), name)
+
+
+def stack_status(s):
+    """The stack's status now: after a sam deploy, what it left; before, the scenario's (None: no stack)."""
+    path = state_file("stack.status")
+    if os.path.exists(path):
+        return open(path, encoding="utf-8").read()
+    return s.get("stackStatus")
 
 
 def counter(name):
@@ -77,8 +96,16 @@ def aws(s):
             fail(f"An error occurred (ResourceNotFoundException) when calling the DescribeCluster operation: No cluster found for name: {option('--name')}.")
         answer({"cluster": cluster})
     elif command == "cloudformation describe-stacks":
-        answer({"Stacks": [{"StackName": option("--stack-name"), "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in s["outputs"].items()]}]})
+        status = stack_status(s)
+        if status is None:
+            fail(f"An error occurred (ValidationError) when calling the DescribeStacks operation: Stack with id {option('--stack-name')} does not exist")
+        stack = {"StackName": option("--stack-name"), "StackStatus": status}
+        if status in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
+            stack["Outputs"] = [{"OutputKey": k, "OutputValue": v} for k, v in s["outputs"].items()]
+        answer({"Stacks": [stack]})
     elif command == "eks update-kubeconfig":
+        if s.get("kubeconfigFails"):
+            fail("An error occurred (AccessDeniedException) when calling the DescribeCluster operation: not authorized")
         with open(option("--kubeconfig"), "w", encoding="utf-8") as handle:
             handle.write("apiVersion: v1\nkind: Config\n")
         print(f"Added new context to {option('--kubeconfig')}")
@@ -99,9 +126,18 @@ def aws(s):
 
 def sam(s):
     if ARGS[:1] == ["deploy"]:
+        stack = option("--stack-name")
+        before = stack_status(s)
+        if before == "ROLLBACK_COMPLETE":
+            fail(f"Error: Failed to create changeset for the stack: {stack}, An error occurred (ValidationError) when calling the CreateChangeSet operation: Stack:arn:aws:cloudformation:{option('--region')}:111122223333:stack/{stack}/0f1e2d3c is in ROLLBACK_COMPLETE state and can not be updated.", 1)
+        with open(state_file("stack.status"), "w", encoding="utf-8") as handle:
+            if s.get("samDeployFails"):
+                handle.write("ROLLBACK_COMPLETE" if before is None else "UPDATE_ROLLBACK_COMPLETE")
+            else:
+                handle.write("CREATE_COMPLETE" if before is None else "UPDATE_COMPLETE")
         if s.get("samDeployFails"):
-            fail("Error: Failed to create/update the stack: lambda-eks-demo, Waiter StackCreateComplete failed", 1)
-        print("Successfully created/updated stack - lambda-eks-demo in us-west-2")
+            fail(f"Error: Failed to create/update the stack: {stack}, Waiter StackCreateComplete failed", 1)
+        print(f"Successfully created/updated stack - {stack} in {option('--region')}")
     elif ARGS[:2] == ["local", "invoke"]:
         print(json.dumps(s["invokeResults"][0]))
     else:
@@ -114,9 +150,24 @@ def kubectl(s):
         print("yes" if allowed else "no")
         sys.exit(0 if allowed else 1)
     if "apply" in ARGS:
-        print("role.rbac.authorization.k8s.io/lambda-eks-deployer created")
-        print("rolebinding.rbac.authorization.k8s.io/lambda-eks-deployer created")
+        if s.get("applyFails"):
+            fail(f"Error from server (Forbidden): error when creating \"{option('-f')}\": roles.rbac.authorization.k8s.io \"lambda-eks-create\" is forbidden: user \"platform\" (groups=[\"system:authenticated\"]) is attempting to grant RBAC permissions not currently held", 1)
+        select = [os.environ["STUB_KUBECTL"], *json.loads(os.environ["STUB_KUBECTL_FLAGS"]), "create", "--dry-run=client",
+                  "--validate=false", "-n", option("-n", "default"), "-f", option("-f"), "-o", "name"]
+        if "-l" in ARGS:
+            select += ["-l", option("-l")]
+        result = subprocess.run(select, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            fail(result.stderr.replace("no objects passed to create", "no objects passed to apply").strip(), result.returncode)
+        for name in result.stdout.split():
+            print(f"{name} created")
         return
+    if "get" in ARGS and "role" in ARGS:
+        name = ARGS[ARGS.index("role") + 1]
+        if name in s.get("roles", []):
+            print(f"role.rbac.authorization.k8s.io/{name}")
+            return
+        fail(f"Error from server (NotFound): roles.rbac.authorization.k8s.io \"{name}\" not found", 1)
     fail(f"stub kubectl: unexpected command {ARGS}", 2)
 
 
@@ -127,6 +178,8 @@ def eksctl(s):
             return
         fail(f"Error: no iamidentitymapping with arn \"{option('--arn')}\" found", 1)
     if ARGS[:2] == ["create", "iamidentitymapping"]:
+        if s.get("mappingFails"):
+            fail("Error: getting auth ConfigMap: Unauthorized", 1)
         print(f"2026-01-01 00:00:00 [i]  adding identity \"{option('--arn')}\" to auth ConfigMap")
         return
     fail(f"stub eksctl: unexpected command {ARGS}", 2)

@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { parseAllDocuments } from 'yaml';
 import { beforeAll, describe, expect, it } from '@jest/globals';
+import { ACCOUNT, REGION, entriesOf, evaluateTemplate } from '../support/cloudformation.js';
 import { at } from '../support/json.js';
 import { PROJECT_ROOT, readTemplate } from '../support/lambda.js';
 import { requirePythonModules, requireTool } from '../support/tools.js';
@@ -13,32 +13,12 @@ const TEMPLATE = join(PROJECT_ROOT, 'template.yml');
 
 type Json = unknown;
 
-/** Resolves Fn::If and drops AWS::NoValue for the given condition values, as CloudFormation does at deploy time. */
-function resolveConditions(value: Json, conditions: Record<string, boolean>): Json {
-  if (Array.isArray(value)) {
-    return value.map((item) => resolveConditions(item, conditions)).filter((item) => item !== NO_VALUE);
-  }
-  if (typeof value !== 'object' || value === null) return value;
-  const fnIf = at(value, 'Fn::If');
-  if (Array.isArray(fnIf)) {
-    const [name, whenTrue, whenFalse] = fnIf;
-    const condition = conditions[String(name)];
-    if (condition === undefined) throw new Error(`no value for condition ${String(name)}`);
-    return resolveConditions(condition ? whenTrue : whenFalse, conditions);
-  }
-  if (at(value, 'Ref') === 'AWS::NoValue') return NO_VALUE;
-  return Object.fromEntries(
-    Object.entries(value)
-      .map(([key, item]) => [key, resolveConditions(item, conditions)] as const)
-      .filter(([, item]) => item !== NO_VALUE),
-  );
-}
-const NO_VALUE = Symbol('AWS::NoValue');
-
 interface Statement {
+  Sid?: string;
   Effect: string;
   Action: string | string[];
-  Resource: Json;
+  Resource: string | string[];
+  Condition?: Json;
 }
 
 function statementsOf(role: Json): Statement[] {
@@ -48,6 +28,33 @@ function statementsOf(role: Json): Statement[] {
     return Array.isArray(statements) ? statements : [];
   });
 }
+
+const VPC = {
+  SubnetIds: 'subnet-0aaa,subnet-0bbb',
+  VpcId: 'vpc-0a1b2c3d4e5f60718',
+  ClusterSecurityGroupId: 'sg-0123456789abcdef0',
+};
+const ENDPOINT = {
+  ClusterEndpoint: 'https://ABCDEF0123456789.gr7.us-west-2.eks.amazonaws.com',
+  ClusterCaData: 'LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==',
+};
+const ENI = `arn:aws:ec2:${REGION}:${ACCOUNT}:network-interface/*`;
+
+// Every combination of the template's three conditions, each made the way a user makes it: by parameter values.
+const COMBINATIONS = [true, false].flatMap((discover) =>
+  [true, false].flatMap((accessEntry) =>
+    [true, false].map((inVpc) => ({
+      label: `${discover ? 'discovering the cluster' : 'with endpoint and CA'}, ${accessEntry ? 'with' : 'without'} an access entry, ${inVpc ? 'in a VPC' : 'outside a VPC'}`,
+      conditions: { DiscoverCluster: discover, MakeAccessEntry: accessEntry, InVpc: inVpc },
+      values: {
+        ClusterName: 'demo',
+        CreateAccessEntry: String(accessEntry),
+        ...(discover ? {} : ENDPOINT),
+        ...(inVpc ? VPC : {}),
+      },
+    })),
+  ),
+);
 
 describe('template.yml', () => {
   let translated: Json;
@@ -68,14 +75,15 @@ describe('template.yml', () => {
     expect(`${stdout}${stderr}`).toBe('');
   });
 
-  it('runs the bundle on nodejs24.x, arm64, with an explicit timeout and JSON logs', () => {
+  it('runs the bundle on nodejs24.x, arm64, with 256 MB, 300 s for a rollout, and the REPORT line kept', () => {
     expect(at(translated, 'Resources', 'DeployerFunction', 'Properties')).toMatchObject({
       Handler: 'index.handler',
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
-      Timeout: expect.any(Number),
-      MemorySize: expect.any(Number),
-      LoggingConfig: { LogFormat: 'JSON' },
+      Timeout: 300,
+      MemorySize: 256,
+      // At WARN, Lambda drops START/END/REPORT; REPORT's Max Memory Used is what MemorySize is sized by.
+      LoggingConfig: { LogFormat: 'JSON', SystemLogLevel: 'INFO' },
     });
     expect(at(readTemplate(), 'Resources', 'DeployerFunction', 'Properties', 'CodeUri')).toBe('dist/');
   });
@@ -84,127 +92,214 @@ describe('template.yml', () => {
     const sources = ['config.ts'].map((file) => readFileSync(join(PROJECT_ROOT, 'src', file), 'utf8')).join('\n');
     const read = new Set([...sources.matchAll(/env\['([A-Z_]+)'\]|'([A-Z_]+)'/g)].map((match) => match[1] ?? match[2]));
     const providedByLambda = [...read].filter((name) => name?.startsWith('AWS_'));
-    const declared = Object.keys(
-      at(readTemplate(), 'Resources', 'DeployerFunction', 'Properties', 'Environment', 'Variables') ?? {},
-    );
+    const declared = entriesOf(
+      at(readTemplate(), 'Resources', 'DeployerFunction', 'Properties', 'Environment', 'Variables'),
+    ).map(([name]) => name);
     const needed = [...read].filter((name): name is string => name !== undefined && !providedByLambda.includes(name));
     expect(needed.length).toBeGreaterThanOrEqual(4);
     expect(declared).toEqual(expect.arrayContaining(needed));
   });
 
-  it.each([
-    ['without an endpoint', { DiscoverCluster: true, InVpc: false }],
-    ['with an endpoint', { DiscoverCluster: false, InVpc: false }],
-    ['in a VPC', { DiscoverCluster: false, InVpc: true }],
-  ])(
-    'grants the role only its own logs and DescribeCluster on the one cluster when needed (%s)',
-    (_label, conditions) => {
-      const role = resolveConditions(at(translated, 'Resources', 'DeployerFunctionRole'), {
-        MakeAccessEntry: true,
-        ...conditions,
-      });
-      const statements = statementsOf(role);
-      expect(statements).toContainEqual({
-        Effect: 'Allow',
-        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        Resource: { 'Fn::Sub': '${DeployerFunctionLogGroup.Arn}' },
-      });
-      const describe = statements.filter((statement) => [statement.Action].flat().includes('eks:DescribeCluster'));
-      expect(describe).toEqual(
+  it('has exactly the three conditions the combinations below cover', () => {
+    expect(
+      entriesOf(at(translated, 'Conditions'))
+        .map(([name]) => name)
+        .sort(),
+    ).toEqual(Object.keys(COMBINATIONS[0]?.conditions ?? {}).sort());
+    expect(new Set(COMBINATIONS.map(({ conditions }) => JSON.stringify(conditions))).size).toBe(8);
+  });
+
+  describe.each(COMBINATIONS)('$label', ({ conditions, values }) => {
+    let evaluated: ReturnType<typeof evaluateTemplate>;
+    let statements: Statement[];
+    beforeAll(() => {
+      evaluated = evaluateTemplate(translated, values);
+      statements = statementsOf(evaluated.resources['DeployerFunctionRole']);
+    });
+
+    it('evaluates the conditions as intended from the parameters', () => {
+      expect(evaluated.conditions).toEqual(conditions);
+    });
+
+    it('lets the role write only to its own log group', () => {
+      expect(statements.filter((statement) => [statement.Action].flat().some((a) => a.startsWith('logs:')))).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: '<DeployerFunctionLogGroup.Arn>',
+        },
+      ]);
+    });
+
+    it('lets the role describe the one cluster only when it has to discover it', () => {
+      expect(statements.filter((statement) => [statement.Action].flat().some((a) => a.startsWith('eks:')))).toEqual(
         conditions.DiscoverCluster
           ? [
               {
                 Effect: 'Allow',
                 Action: 'eks:DescribeCluster',
-                Resource: {
-                  'Fn::Sub': 'arn:${AWS::Partition}:eks:${AWS::Region}:${AWS::AccountId}:cluster/${ClusterName}',
-                },
+                Resource: `arn:aws:eks:${REGION}:${ACCOUNT}:cluster/demo`,
               },
             ]
           : [],
       );
-      expect(statements).toHaveLength(conditions.DiscoverCluster ? 2 : 1);
-      expect(JSON.stringify(statements)).not.toMatch(/"\*"|"[a-z0-9]+:\*"/);
-      const managed = at(role, 'Properties', 'ManagedPolicyArns');
-      expect(managed).toEqual(
+    });
+
+    it('lets the role manage network interfaces only in a VPC: in its subnets, with its security group', () => {
+      const ec2 = statements.filter((statement) => [statement.Action].flat().some((a) => a.startsWith('ec2:')));
+      expect(ec2).toEqual(
         conditions.InVpc
-          ? [{ 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole' }]
+          ? [
+              {
+                Sid: 'CreateInterfaces',
+                Effect: 'Allow',
+                Action: 'ec2:CreateNetworkInterface',
+                Resource: [ENI, `arn:aws:ec2:${REGION}:${ACCOUNT}:security-group/<FunctionSecurityGroup.GroupId>`],
+              },
+              {
+                Sid: 'CreateInterfacesInFunctionSubnets',
+                Effect: 'Allow',
+                Action: 'ec2:CreateNetworkInterface',
+                Resource: `arn:aws:ec2:${REGION}:${ACCOUNT}:subnet/*`,
+                Condition: { StringEquals: { 'ec2:SubnetID': ['subnet-0aaa', 'subnet-0bbb'] } },
+              },
+              {
+                Sid: 'ManageInterfaces',
+                Effect: 'Allow',
+                Action: [
+                  'ec2:DeleteNetworkInterface',
+                  'ec2:AssignPrivateIpAddresses',
+                  'ec2:UnassignPrivateIpAddresses',
+                ],
+                Resource: ENI,
+              },
+              {
+                Sid: 'DescribeHasNoResourceLevelPermissions',
+                Effect: 'Allow',
+                Action: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'],
+                Resource: '*',
+              },
+            ]
+          : [],
+      );
+    });
+
+    it('grants nothing else: no managed policy, no wildcard action, * only where IAM allows nothing narrower', () => {
+      const role = evaluated.resources['DeployerFunctionRole'];
+      expect(at(role, 'Properties', 'ManagedPolicyArns')).toBeUndefined();
+      expect(statements).toHaveLength(1 + (conditions.DiscoverCluster ? 1 : 0) + (conditions.InVpc ? 4 : 0));
+      for (const statement of statements) {
+        expect(statement.Effect).toBe('Allow');
+        for (const action of [statement.Action].flat()) expect(action).toMatch(/^[a-z0-9]+:[A-Za-z]+$/);
+        for (const resource of [statement.Resource].flat()) {
+          if (resource === '*') {
+            expect([statement.Action].flat().sort()).toEqual(['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets']);
+          } else {
+            expect(resource).toMatch(
+              new RegExp(`^(<DeployerFunctionLogGroup\\.Arn>|arn:aws:[a-z0-9]+:${REGION}:${ACCOUNT}:)`),
+            );
+          }
+        }
+      }
+      const trust = at(role, 'Properties', 'AssumeRolePolicyDocument', 'Statement');
+      expect(trust).toEqual([
+        { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+      ]);
+    });
+
+    it('places the function in the VPC, with its own security group and 443 to the cluster, only in a VPC', () => {
+      const fn = evaluated.resources['DeployerFunction'];
+      expect(at(fn, 'Properties', 'VpcConfig')).toEqual(
+        conditions.InVpc
+          ? { SubnetIds: ['subnet-0aaa', 'subnet-0bbb'], SecurityGroupIds: ['<FunctionSecurityGroup>'] }
           : undefined,
       );
-    },
-  );
+      expect(at(evaluated.resources, 'FunctionSecurityGroup', 'Properties', 'SecurityGroupEgress')).toEqual(
+        conditions.InVpc
+          ? [
+              {
+                IpProtocol: 'tcp',
+                FromPort: 443,
+                ToPort: 443,
+                DestinationSecurityGroupId: VPC.ClusterSecurityGroupId,
+                Description: 'Kubernetes API server',
+              },
+            ]
+          : undefined,
+      );
+      expect(at(evaluated.resources, 'ClusterIngressFromFunction', 'Properties')).toEqual(
+        conditions.InVpc
+          ? {
+              GroupId: VPC.ClusterSecurityGroupId,
+              IpProtocol: 'tcp',
+              FromPort: 443,
+              ToPort: 443,
+              SourceSecurityGroupId: '<FunctionSecurityGroup>',
+              Description: 'lambda-eks function to the Kubernetes API server',
+            }
+          : undefined,
+      );
+    });
 
-  it('maps the role to the Kubernetes group with a STANDARD access entry', () => {
-    expect(at(translated, 'Resources', 'DeployerAccessEntry')).toEqual({
-      Type: 'AWS::EKS::AccessEntry',
-      Condition: 'MakeAccessEntry',
-      Properties: {
-        ClusterName: { Ref: 'ClusterName' },
-        PrincipalArn: { 'Fn::GetAtt': ['DeployerFunctionRole', 'Arn'] },
-        Type: 'STANDARD',
-        KubernetesGroups: [{ Ref: 'KubernetesGroup' }],
-      },
+    it('maps the role to the Kubernetes group with a STANDARD access entry only when asked', () => {
+      expect(evaluated.resources['DeployerAccessEntry']).toEqual(
+        conditions.MakeAccessEntry
+          ? {
+              Type: 'AWS::EKS::AccessEntry',
+              Condition: 'MakeAccessEntry',
+              Properties: {
+                ClusterName: 'demo',
+                PrincipalArn: '<DeployerFunctionRole.Arn>',
+                Type: 'STANDARD',
+                KubernetesGroups: ['lambda-deployers'],
+              },
+            }
+          : undefined,
+      );
+    });
+
+    it('passes the endpoint and CA to the function when given', () => {
+      expect(at(evaluated.resources, 'DeployerFunction', 'Properties', 'Environment', 'Variables')).toMatchObject({
+        CLUSTER_NAME: 'demo',
+        CLUSTER_ENDPOINT: conditions.DiscoverCluster ? '' : ENDPOINT.ClusterEndpoint,
+        CLUSTER_CA_DATA: conditions.DiscoverCluster ? '' : ENDPOINT.ClusterCaData,
+        NAMESPACE: 'default',
+      });
     });
   });
 
-  it('opens 443 on the cluster security group to the function only in a VPC', () => {
-    expect(at(translated, 'Resources', 'ClusterIngressFromFunction')).toMatchObject({
-      Condition: 'InVpc',
-      Properties: {
-        GroupId: { Ref: 'ClusterSecurityGroupId' },
-        FromPort: 443,
-        ToPort: 443,
-        SourceSecurityGroupId: { Ref: 'FunctionSecurityGroup' },
-      },
+  it('outputs the function name and ARN, the role ARN, the Kubernetes group and the grant command', () => {
+    expect(
+      entriesOf(at(translated, 'Outputs'))
+        .map(([name]) => name)
+        .sort(),
+    ).toEqual(['FunctionArn', 'FunctionName', 'GrantCommand', 'KubernetesGroup', 'RoleArn']);
+  });
+
+  it('exports the function ARN as <stack name>-FunctionArn for custom resources in other stacks', () => {
+    const { outputs } = evaluateTemplate(translated, { ClusterName: 'my-cluster' }, 'lambda-eks-my-cluster');
+    expect(at(outputs, 'FunctionArn')).toMatchObject({
+      Value: '<DeployerFunction.Arn>',
+      Export: { Name: 'lambda-eks-my-cluster-FunctionArn' },
     });
   });
 
-  it('outputs the function name and ARN, the role ARN and the Kubernetes group', () => {
-    expect(Object.keys(at(translated, 'Outputs') ?? {}).sort()).toEqual([
-      'FunctionArn',
-      'FunctionName',
-      'KubernetesGroup',
-      'RoleArn',
-    ]);
-  });
-});
-
-describe('permissions.yml', () => {
-  let objects: Json[];
-
-  beforeAll(() => {
-    objects = parseAllDocuments(readFileSync(join(PROJECT_ROOT, 'permissions.yml'), 'utf8')).map((document) =>
-      document.toJS(),
-    );
-  });
-
-  it('holds exactly a Role and a RoleBinding', () => {
-    expect(objects.map((object) => `${String(at(object, 'apiVersion'))}/${String(at(object, 'kind'))}`)).toEqual([
-      'rbac.authorization.k8s.io/v1/Role',
-      'rbac.authorization.k8s.io/v1/RoleBinding',
-    ]);
-  });
-
-  it('allows only create on deployments in group apps, in the namespace it is applied to', () => {
-    const role = objects.find((object) => at(object, 'kind') === 'Role');
-    expect(at(role, 'rules')).toEqual([{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['create'] }]);
-    expect(at(role, 'metadata', 'namespace')).toBeUndefined();
-  });
-
-  it('binds the Role to the group the template maps the function to', () => {
-    const binding = objects.find((object) => at(object, 'kind') === 'RoleBinding');
-    const role = objects.find((object) => at(object, 'kind') === 'Role');
-    expect(at(binding, 'roleRef')).toEqual({
-      apiGroup: 'rbac.authorization.k8s.io',
-      kind: 'Role',
-      name: at(role, 'metadata', 'name'),
+  it('takes the grants as a list of create, apply, observe and delete, create by default', () => {
+    expect(at(translated, 'Parameters', 'Grants')).toMatchObject({
+      Type: 'CommaDelimitedList',
+      Default: 'create',
+      AllowedValues: ['create', 'apply', 'observe', 'delete'],
     });
-    expect(at(binding, 'subjects')).toEqual([
-      {
-        apiGroup: 'rbac.authorization.k8s.io',
-        kind: 'Group',
-        name: at(readTemplate(), 'Parameters', 'KubernetesGroup', 'Default'),
-      },
-    ]);
+  });
+
+  it.each([
+    [{}, "kubectl apply -n default -f permissions.yml -l 'lambda-eks/grant in (create)'"],
+    [
+      { Grants: 'create,apply,observe,delete', Namespace: 'team-a' },
+      "kubectl apply -n team-a -f permissions.yml -l 'lambda-eks/grant in (create,apply,observe,delete)'",
+    ],
+  ])('outputs the kubectl command that applies the grants for %j', (values, command) => {
+    const { outputs } = evaluateTemplate(translated, { ClusterName: 'demo', ...values });
+    expect(at(outputs, 'GrantCommand', 'Value')).toBe(command);
   });
 });
