@@ -248,6 +248,22 @@ function vendorEntry(imports) {
   return lines.join('\n');
 }
 
+/** Compiles a TypeScript script of the project (its dependencies left in node_modules) into `outfile` and runs it:
+ * how npm run bench and npm run demo start. */
+export async function runScript(entry, outfile) {
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'esm',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+  await import(pathToFileURL(join(process.cwd(), outfile)).href);
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const [outdir, ...rest] = process.argv.slice(2);
   if (!outdir || rest.length > 0) {

@@ -6,22 +6,16 @@ import { explainRejection } from '../kube/explain.js';
 import { send, type Purpose, type Session, type Settled } from '../kube/session.js';
 import type { ActionRequest } from '../lambda/event.js';
 import { deploymentImage, fetchDeployment, waitForRollout } from './observe.js';
-import type { Rollout } from './rollout.js';
+import type { DeploymentFields } from './create.js';
 
 type ApplyRequest = Extract<ActionRequest, { action: 'apply' }>;
 type ApplyOutcome = 'created' | 'configured' | 'unchanged';
 
 /** What action apply returns. */
-export interface ApplyResult {
+export interface ApplyResult extends DeploymentFields {
   readonly status: ApplyOutcome | 'dry-run';
   /** With dryRun: what the apply would have done. */
   readonly wouldBe?: ApplyOutcome;
-  readonly name: string;
-  readonly namespace: string;
-  readonly replicas: number;
-  readonly image: string;
-  readonly uid?: string;
-  readonly rollout?: Rollout;
 }
 
 /** Reading, applying and re-reading once more when our own first write got in the way: a bounded number of rounds. */

@@ -8,15 +8,20 @@ import type { Rollout } from './rollout.js';
 
 type CreateRequest = Extract<ActionRequest, { action: 'create' }>;
 
-/** What action create returns. */
-export interface CreateResult {
-  readonly status: 'created' | 'exists' | 'dry-run';
+/** What create and apply report about the Deployment, after their status. */
+export interface DeploymentFields {
   readonly name: string;
   readonly namespace: string;
   readonly replicas: number;
   readonly image: string;
   readonly uid?: string;
+  /** With `wait`: the rollout, complete. */
   readonly rollout?: Rollout;
+}
+
+/** What action create returns. */
+export interface CreateResult extends DeploymentFields {
+  readonly status: 'created' | 'exists' | 'dry-run';
 }
 
 /** kube-apiserver's message for a name whose object is still being deleted (k8s.io/apiserver

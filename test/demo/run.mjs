@@ -1,15 +1,4 @@
-// npm run demo: compiles test/demo/demo.ts (dependencies stay in node_modules) and runs it. Build the function first
-// (npm run demo does: ./build-handler.sh).
-import { build } from 'esbuild';
+// npm run demo: compiles test/demo/demo.ts and runs it (npm run demo builds the function first).
+import { runScript } from '../../esbuild.config.mjs';
 
-await build({
-  entryPoints: ['test/demo/demo.ts'],
-  outfile: 'test/out/demo.mjs',
-  bundle: true,
-  platform: 'node',
-  target: 'node24',
-  format: 'esm',
-  packages: 'external',
-  logLevel: 'warning',
-});
-await import(new URL('../out/demo.mjs', import.meta.url).href);
+await runScript('test/demo/demo.ts', 'test/out/demo.mjs');
