@@ -200,7 +200,6 @@ describe('the bundled handler, loaded as Lambda loads it', () => {
       clusterName: CLUSTER_NAME,
       identities: {},
       namespaces: [],
-      creators: {},
     });
     otherServers.push(impostor);
     const lambda = await environment({ ...scope.bed.env, CLUSTER_ENDPOINT: await impostor.start() });

@@ -15,14 +15,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { at } from '../support/json.js';
-import { offlineKubectl } from '../support/kubectl.js';
+import { offlineKubectl } from '../support/kubectl-offline.js';
 import { PROJECT_ROOT, readTemplate } from '../support/lambda.js';
 import { requirePythonModules, requireTool } from '../support/tools.js';
 
 // deploy.sh and local.sh run in a copy of the project whose PATH holds only stub aws, sam, kubectl, eksctl (and
 // docker) CLIs, which record their arguments and answer like the real ones (test/support/cli_stub.py), plus the few
 // system tools the scripts use. build-handler.sh is replaced by a recorder: the real one has its own tests. The stub
-// kubectl selects objects for `apply -l` with the real kubectl, offline (test/support/kubectl.ts).
+// kubectl selects objects for `apply -l` with the real kubectl, offline (test/support/kubectl-offline.ts).
 const SYSTEM_TOOLS = ['bash', 'env', 'mktemp', 'rm', 'tr', 'grep', 'cat', 'sleep', 'dirname'].map((tool) => ({
   tool,
   path: spawnSync('bash', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim(),

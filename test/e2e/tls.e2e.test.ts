@@ -20,7 +20,6 @@ describe.each([
       clusterName: CLUSTER_NAME,
       identities: {},
       namespaces: ['default'],
-      creators: {},
     });
     servers.push(server);
     const lambda = await scope.environment({ ...scope.bed.env, CLUSTER_ENDPOINT: await server.start() });

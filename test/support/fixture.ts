@@ -1,6 +1,6 @@
 // The test bed most end-to-end tests share: a PKI, a stand-in API server for cluster "demo" and the environment a
 // Lambda function for it would have.
-import { KubeApiStandIn, type Identity, type StandInOptions } from './kube-apiserver.js';
+import { KubeApiStandIn, type Identity, type RbacRule, type StandInOptions, type Verb } from './kube-apiserver.js';
 import { makeTestPki, type TestPki } from './pki.js';
 import { recordSecrets } from './run-record.js';
 
@@ -25,16 +25,30 @@ export interface TestBed {
   readonly env: Record<string, string>;
 }
 
-/** Starts a stand-in for "demo" whose RBAC lets the function's group create deployments in default and team-a;
- * namespace "locked" exists without that grant; "missing" does not exist, but is granted (as a ClusterRoleBinding
- * would grant it), so that the request gets as far as the namespace check. */
+/** What the function's group may do in a namespace it deploys to: everything it needs to create, apply, read,
+ * delete and watch the rollout of a Deployment (as the RBAC of template.yaml grants it). */
+export const FUNCTION_RIGHTS: readonly { apiGroup: string; resource: string; verbs: readonly Verb[] }[] = [
+  { apiGroup: 'apps', resource: 'deployments', verbs: ['create', 'get', 'list', 'watch', 'patch', 'delete'] },
+  { apiGroup: 'apps', resource: 'replicasets', verbs: ['get', 'list', 'watch'] },
+  { apiGroup: '', resource: 'pods', verbs: ['get', 'list', 'watch'] },
+];
+
+/** The function's rights as RoleBindings in `namespace`. */
+export function functionGrants(namespace: string): RbacRule[] {
+  return FUNCTION_RIGHTS.map((right) => ({ subject: { kind: 'Group', name: GROUP }, namespace, ...right }));
+}
+
+/** Starts a stand-in for "demo" whose RBAC lets the function's group do all it needs in default and team-a;
+ * namespace "locked" exists without any grant; "missing" does not exist, but is granted (as a ClusterRoleBinding
+ * would grant it), so that the request gets as far as the namespace check. Controllers do not run unless
+ * `overrides.cluster` turns them on. */
 export async function startTestBed(overrides: Partial<StandInOptions> = {}, pki = makeTestPki()): Promise<TestBed> {
   const server = new KubeApiStandIn({
     tls: pki.server,
     clusterName: CLUSTER_NAME,
     identities: { [ACCESS_KEY_ID]: FUNCTION_IDENTITY },
     namespaces: ['default', 'team-a', 'locked'],
-    creators: { default: [GROUP], 'team-a': [GROUP], missing: [GROUP] },
+    rbac: [...functionGrants('default'), ...functionGrants('team-a'), ...functionGrants('missing')],
     ...overrides,
   });
   const url = await server.start();

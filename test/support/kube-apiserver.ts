@@ -1,15 +1,63 @@
-// A stand-in for the Kubernetes API server of an EKS cluster, on 127.0.0.1 with real TLS. It implements only the one
-// endpoint the function calls, but at the wire it behaves like the real one: EKS token authentication (401 Status),
-// RBAC (403 Status in the real wording), namespace lifecycle (404), validation (422), AlreadyExists (409), dryRun=All,
-// 201 with uid, resourceVersion and creationTimestamp. It can inject faults and counts TLS handshakes.
+// A stand-in for the Kubernetes API server of an EKS cluster, on 127.0.0.1 with real TLS, that answers as
+// kube-apiserver does at the wire: EKS token authentication (401), RBAC per verb, resource and namespace (403 in
+// the real words), Deployments (create, get, list, watch, server-side apply with managedFields and conflicts, merge
+// and JSON patch, delete with propagation policies), ReplicaSets and Pods (get, list, watch), Table printing, and
+// the discovery and OpenAPI documents kubectl reads. Behind it, optionally, a simulated cluster (deployment and
+// replicaset controllers, scheduler, kubelets, garbage collector) moves rollouts along on the stand-in's clock.
+// It can inject faults (transport, HTTP, admission) and counts TLS handshakes.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { Socket } from 'node:net';
 import type { KeyPair } from './pki.js';
 import { verifyEksToken, type Partition } from './eks-token-verifier.js';
-import { at } from './json.js';
 import { recordSecrets } from './run-record.js';
+import { Cluster } from './kube-apiserver/cluster.js';
+import type { ClusterOptions } from './kube-apiserver/cluster-options.js';
+import {
+  API_GROUP_LIST,
+  API_VERSIONS,
+  APPS_V1_RESOURCES,
+  CORE_V1_RESOURCES,
+  OPENAPI_V3_INDEX,
+  VERSION,
+  openApiV3Document,
+} from './kube-apiserver/discovery.js';
+import {
+  createDeployment,
+  deleteDeployment,
+  OPTIMISTIC_LOCK,
+  patchDeployment,
+  type ApiServer,
+  type Operation,
+  type WriteRequest,
+} from './kube-apiserver/deployments-api.js';
+import { isObject, type Json, type JsonObject } from './kube-apiserver/json.js';
+import { parseListQuery, matchesQuery } from './kube-apiserver/query.js';
+import { forbiddenReason, Rbac, type Attributes, type RbacRule, type Verb } from './kube-apiserver/rbac.js';
+import type { Resource } from './kube-apiserver/schema.js';
+import {
+  badRequest,
+  conflict,
+  DEPLOYMENTS,
+  failure,
+  forbidden,
+  notFound,
+  PODS,
+  REPLICASETS,
+  success,
+  type Answer,
+  type GroupResource,
+} from './kube-apiserver/status.js';
+import { KIND, ObjectStore, withTypeMeta, type StoredObject } from './kube-apiserver/store.js';
+import { table } from './kube-apiserver/tables.js';
+import { Watches } from './kube-apiserver/watch.js';
+
+export type { ClusterOptions, ImageBehaviour } from './kube-apiserver/cluster-options.js';
+export type { RbacRule, Verb } from './kube-apiserver/rbac.js';
+export type { StoredObject } from './kube-apiserver/store.js';
+export type { Json, JsonObject } from './kube-apiserver/json.js';
+export type { Answer } from './kube-apiserver/status.js';
 
 export interface Identity {
   readonly secretAccessKey: string;
@@ -20,10 +68,9 @@ export interface Identity {
   readonly groups: readonly string[];
 }
 
-/** RBAC: the groups allowed to create apps/deployments, per namespace. */
-export type DeploymentCreators = Readonly<Record<string, readonly string[]>>;
-
-export type Fault =
+/** Faults below the API (the request never gets a proper answer) or at its front door. Each request takes the next
+ * one, whatever it asks. */
+export type TransportFault =
   | { readonly kind: 'status'; readonly code: 429 | 500 | 502 | 503 | 504; readonly retryAfterSeconds?: number }
   | { readonly kind: 'reset' }
   | { readonly kind: 'delay'; readonly ms: number }
@@ -32,15 +79,50 @@ export type Fault =
   | { readonly kind: 'non-json'; readonly code: number }
   | { readonly kind: 'unauthorized' };
 
+/** Faults at admission: each is taken by the next write it applies to (quota and namespace faults by a create,
+ * webhook denials by any write), when that write reaches the admission step. */
+export type AdmissionFault =
+  /** ResourceQuota: `exceeded quota: <quota>, requested: count/deployments.apps=1, used: ..., limited: ...`. */
+  | { readonly kind: 'quota-exceeded'; readonly quota?: string; readonly used?: number; readonly limit?: number }
+  /** NamespaceLifecycle: `unable to create new content in namespace <ns> because it is being terminated`. */
+  | { readonly kind: 'namespace-terminating' }
+  /** A validating webhook: `admission webhook "<webhook>" denied the request: <message>`. */
+  | {
+      readonly kind: 'webhook-denied';
+      readonly webhook: string;
+      readonly message: string;
+      /** The code the webhook answered with (default 403); below 400 the server makes it 400. */
+      readonly code?: number;
+      /** The reason the webhook gave (default Forbidden); empty for none. */
+      readonly reason?: string;
+    }
+  /** The quota's own optimistic lock: `Operation cannot be fulfilled on resourcequotas "<quota>": ...`. */
+  | { readonly kind: 'quota-conflict'; readonly quota?: string };
+
+export type Fault = TransportFault | AdmissionFault;
+
+export interface ResourceQuota {
+  readonly name: string;
+  /** Limits by resource name; the stand-in counts `count/deployments.apps`. */
+  readonly hard: Readonly<Record<string, number>>;
+}
+
 export interface StandInOptions {
   readonly tls: KeyPair;
   readonly clusterName: string;
   readonly partition?: Partition;
   readonly identities: Readonly<Record<string, Identity>>;
+  /** The namespaces that exist (Active). */
   readonly namespaces: readonly string[];
-  readonly creators: DeploymentCreators;
-  /** Epoch ms; the token's age is judged against it. */
+  /** RBAC: the rules (role bindings) in force at the start. Default: none. */
+  readonly rbac?: readonly RbacRule[];
+  /** Epoch ms; the token's age, timestamps and the simulated cluster follow it. Default Date.now. */
   readonly now?: () => number;
+  /** The simulated cluster behind the API, with its knobs; `false` (the default) for an API server alone, whose
+   * Deployments never roll out (as envtest runs kube-apiserver without controllers). */
+  readonly cluster?: ClusterOptions | false;
+  /** ResourceQuotas by namespace. */
+  readonly quotas?: Readonly<Record<string, readonly ResourceQuota[]>>;
 }
 
 export interface RecordedRequest {
@@ -52,25 +134,60 @@ export interface RecordedRequest {
   readonly authorization: string | undefined;
 }
 
-interface StoredObject {
-  readonly metadata: Record<string, unknown>;
-  readonly [key: string]: unknown;
+export interface ApplyOptions {
+  readonly force?: boolean;
+  readonly dryRun?: boolean;
 }
 
-const DEPLOYMENTS_PATH = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments$/;
+interface Caller {
+  readonly user: string;
+  readonly groups: readonly string[];
+}
+
+/** system:masters, as the cluster creator's access entry maps: what tests act as when they act "as another client". */
+const ADMIN: Caller = { user: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] };
+
+interface ResourceRoute {
+  readonly resource: Resource;
+  readonly gr: GroupResource;
+  /** Undefined for a request across namespaces. */
+  readonly namespace: string | undefined;
+  readonly name: string | undefined;
+  readonly subresource: string | undefined;
+}
+
+const RESOURCES: Readonly<Record<string, { resource: Resource; gr: GroupResource; prefix: string }>> = {
+  'apps/deployments': { resource: 'deployments', gr: DEPLOYMENTS, prefix: '/apis/apps/v1' },
+  'apps/replicasets': { resource: 'replicasets', gr: REPLICASETS, prefix: '/apis/apps/v1' },
+  '/pods': { resource: 'pods', gr: PODS, prefix: '/api/v1' },
+};
+
+const NOT_FOUND_TEXT: Answer = { status: 404, body: '404 page not found\n' };
 
 export class KubeApiStandIn {
   readonly requests: RecordedRequest[] = [];
-  readonly deployments = new Map<string, StoredObject>();
   handshakes = 0;
   /** TLS handshakes that failed, e.g. because the client did not trust the certificate. */
   tlsFailures = 0;
-  private readonly faults: Fault[] = [];
+  /** RBAC rules; change them at run time with grant() and revoke(). */
+  readonly rbac: Rbac;
+  /** The simulated cluster: its knobs (configure), its clock (advance). */
+  readonly cluster: Cluster;
+  private readonly store = new ObjectStore();
+  private readonly watches: Watches;
+  private readonly faults: TransportFault[] = [];
+  private readonly admissionFaults: AdmissionFault[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly server: Server;
-  private resourceVersion = 1000;
+  private readonly namespacePhases = new Map<string, 'Active' | 'Terminating'>();
+  private quotas = new Map<string, readonly ResourceQuota[]>();
 
   constructor(private readonly options: StandInOptions) {
+    this.rbac = new Rbac(options.rbac ?? []);
+    const clock = options.now ?? Date.now;
+    this.cluster = new Cluster(this.store, clock, options.cluster ?? false, () => this.watches.arm());
+    this.watches = new Watches(this.store, this.cluster, clock);
+    this.resetState();
     this.server = createServer({ key: options.tls.key, cert: options.tls.cert }, (req, res) => {
       this.handle(req, res).catch((error: unknown) => {
         res.destroy(error instanceof Error ? error : new Error(String(error)));
@@ -88,6 +205,11 @@ export class KubeApiStandIn {
     });
   }
 
+  /** The Deployments as stored, by `namespace/name` (read after advance() to see the cluster's latest moves). */
+  get deployments(): Map<string, StoredObject> {
+    return this.store.map('deployments');
+  }
+
   /** Listens on an ephemeral port of 127.0.0.1; returns the https URL. */
   async start(): Promise<string> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
@@ -102,24 +224,123 @@ export class KubeApiStandIn {
     return `https://127.0.0.1:${address.port}`;
   }
 
-  /** Closes the listener and every open connection. */
+  /** Ends every watch, closes the listener and every open connection, and stops the cluster. */
   async stop(): Promise<void> {
+    this.watches.close();
+    this.cluster.close();
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  /** Queues faults: each request takes the next one, until none are left. */
+  /** Queues faults: transport faults are taken by the next requests, one each; admission faults by the next
+   * writes they apply to. */
   inject(...faults: Fault[]): void {
-    this.faults.push(...faults);
+    for (const fault of faults) {
+      if (isAdmissionFault(fault)) this.admissionFaults.push(fault);
+      else this.faults.push(fault);
+    }
   }
 
-  /** Clears faults, stored objects, counters and the request log. */
+  /** Clears faults, stored objects, the cluster's pending work, counters and the request log, and puts RBAC,
+   * namespaces and quotas back as the options set them. */
   reset(): void {
     this.faults.length = 0;
-    this.deployments.clear();
+    this.admissionFaults.length = 0;
+    this.watches.closeAll();
+    this.store.clear();
+    this.watches.clearLog();
+    this.cluster.reset();
     this.requests.length = 0;
     this.handshakes = 0;
     this.tlsFailures = 0;
+    this.resetState();
+  }
+
+  private resetState(): void {
+    this.rbac.reset(this.options.rbac ?? []);
+    this.cluster.run(this.options.cluster ?? false);
+    this.namespacePhases.clear();
+    for (const namespace of this.options.namespaces) this.namespacePhases.set(namespace, 'Active');
+    this.quotas = new Map(Object.entries(this.options.quotas ?? {}));
+  }
+
+  /** Grants `verbs` on a resource to a group (a RoleBinding in `namespace`, or a ClusterRoleBinding for `*`). */
+  grant(namespace: string, apiGroup: string, resource: string, verbs: readonly Verb[] | '*', group: string): void {
+    this.rbac.grant(rule(namespace, apiGroup, resource, verbs, group));
+  }
+
+  /** Takes `verbs` on a resource away from a group, in `namespace` (or, for `*`, cluster-wide). */
+  revoke(namespace: string, apiGroup: string, resource: string, verbs: readonly Verb[] | '*', group: string): void {
+    this.rbac.revoke(rule(namespace, apiGroup, resource, verbs, group));
+  }
+
+  /** Runs the simulated cluster up to the clock's now (every request does this first). */
+  advance(): void {
+    this.cluster.advance();
+  }
+
+  /** A Deployment as stored, after advance(). */
+  deployment(namespace: string, name: string): StoredObject | undefined {
+    this.advance();
+    return this.store.get('deployments', namespace, name);
+  }
+
+  /** The ReplicaSets of a namespace (or all), after advance(). */
+  replicaSets(namespace?: string): StoredObject[] {
+    this.advance();
+    return this.store.list('replicasets', namespace);
+  }
+
+  /** The Pods of a namespace (or all), after advance(). */
+  pods(namespace?: string): StoredObject[] {
+    this.advance();
+    return this.store.list('pods', namespace);
+  }
+
+  /** Creates a namespace (Active), or makes a terminating one Active again. */
+  addNamespace(namespace: string): void {
+    this.namespacePhases.set(namespace, 'Active');
+  }
+
+  /** Marks a namespace Terminating, as `kubectl delete namespace` does until its content is gone: creates fail. */
+  terminateNamespace(namespace: string): void {
+    this.namespacePhases.set(namespace, 'Terminating');
+  }
+
+  /** Sets (or, with none, removes) the ResourceQuotas of a namespace. */
+  setQuotas(namespace: string, ...quotas: ResourceQuota[]): void {
+    this.quotas.set(namespace, quotas);
+  }
+
+  /** Server-side apply of `object` (a Deployment) by another field manager, as `kubectl apply --server-side
+   * --field-manager <manager>` would, with the rights of a cluster admin. Returns the server's answer. */
+  applyAs(fieldManager: string, object: JsonObject, { force = false, dryRun = false }: ApplyOptions = {}): Answer {
+    this.advance();
+    const params = new URLSearchParams({ fieldManager });
+    if (force) params.set('force', 'true');
+    if (dryRun) params.set('dryRun', 'All');
+    return patchDeployment(this.api(ADMIN), {
+      namespace: stringIn(object, 'metadata', 'namespace') ?? 'default',
+      name: stringIn(object, 'metadata', 'name') ?? '',
+      params,
+      contentType: 'application/apply-patch+yaml',
+      userAgent: `${fieldManager}/v1.32.4`,
+      body: JSON.stringify(object),
+    });
+  }
+
+  /** A JSON merge patch of a Deployment by another field manager (an Update, as `kubectl edit` or `kubectl
+   * scale` makes). Returns the server's answer. */
+  patchAs(fieldManager: string, namespace: string, name: string, patch: JsonObject): Answer {
+    this.advance();
+    return patchDeployment(this.api(ADMIN), {
+      namespace,
+      name,
+      params: new URLSearchParams({ fieldManager }),
+      contentType: 'application/merge-patch+json',
+      userAgent: `${fieldManager}/v1.32.4`,
+      body: JSON.stringify(patch),
+    });
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -161,13 +382,15 @@ export class KubeApiStandIn {
       record(fault.code);
       const retryAfter = fault.retryAfterSeconds;
       if (fault.code === 429) {
-        sendStatus(
+        send(
           res,
-          429,
-          'TooManyRequests',
-          'Too many requests, please try again later.',
-          retryAfter === undefined ? undefined : { retryAfterSeconds: retryAfter },
-          retryAfter,
+          failure(
+            429,
+            'TooManyRequests',
+            'Too many requests, please try again later.',
+            retryAfter === undefined ? undefined : { retryAfterSeconds: retryAfter },
+          ),
+          retryAfter === undefined ? {} : { 'Retry-After': String(retryAfter) },
         );
       } else {
         const reasons: Record<number, string> = {
@@ -176,11 +399,13 @@ export class KubeApiStandIn {
           503: 'ServiceUnavailable',
           504: 'Timeout',
         };
-        sendStatus(
+        send(
           res,
-          fault.code,
-          reasons[fault.code] ?? 'InternalError',
-          'the server is currently unable to handle the request',
+          failure(
+            fault.code,
+            reasons[fault.code] ?? 'InternalError',
+            'the server is currently unable to handle the request',
+          ),
         );
       }
       return;
@@ -193,18 +418,23 @@ export class KubeApiStandIn {
     }
     if (fault?.kind === 'unauthorized') {
       record(401);
-      sendStatus(res, 401, 'Unauthorized', 'Unauthorized');
+      send(res, failure(401, 'Unauthorized', 'Unauthorized'));
       return;
     }
-    const answer = this.answer(req, url, body);
+    this.cluster.advance();
+    const answer = this.answer(req, url, body, res);
+    if (answer === 'watching') {
+      record(200);
+      return;
+    }
     if (fault?.kind === 'drop-after-create') {
       record(0);
       req.socket.destroy();
       return;
     }
     record(answer.status);
-    const payload = JSON.stringify(answer.body);
     if (fault?.kind === 'truncate') {
+      const payload = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
       res.writeHead(answer.status, {
         'Content-Type': 'application/json',
         'Content-Length': Buffer.byteLength(payload),
@@ -213,99 +443,250 @@ export class KubeApiStandIn {
       setImmediate(() => req.socket.destroy());
       return;
     }
-    res.writeHead(answer.status, { 'Content-Type': 'application/json', 'Audit-Id': randomUUID() });
-    res.end(payload);
+    send(res, answer);
   }
 
   /** The API server's decision for one request, in the order the real one makes it. */
-  private answer(req: IncomingMessage, url: URL, body: string): { status: number; body: unknown } {
+  private answer(req: IncomingMessage, url: URL, body: string, res: ServerResponse): Answer | 'watching' {
     const identity = this.authenticate(req.headers.authorization);
-    if (identity === undefined) {
-      return statusBody(401, 'Unauthorized', 'Unauthorized');
+    if (identity === undefined) return failure(401, 'Unauthorized', 'Unauthorized');
+    const caller: Caller = { user: identity.username, groups: [...identity.groups, 'system:authenticated'] };
+    const method = req.method ?? 'GET';
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const nonResource = this.nonResource(path, method);
+    if (nonResource !== undefined) return nonResource;
+    const route = parseRoute(path);
+    if (route === undefined) return NOT_FOUND_TEXT;
+    const params = url.searchParams;
+    const watch = params.get('watch') === 'true' || params.get('watch') === '1';
+    const verb = verbFor(method, route, watch);
+    if (verb === undefined || route.subresource !== undefined || !this.serves(route.resource, verb)) {
+      return failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {});
     }
-    const match = DEPLOYMENTS_PATH.exec(url.pathname);
-    if (!match || req.method !== 'POST') {
-      return statusBody(404, 'NotFound', 'the server could not find the requested resource');
+    const attributes: Attributes = {
+      user: caller.user,
+      groups: caller.groups,
+      verb,
+      apiGroup: route.gr.group,
+      resource: route.resource,
+      namespace: route.namespace ?? '',
+    };
+    if (!this.rbac.allows(attributes)) return forbidden(route.gr, route.name ?? '', forbiddenReason(attributes));
+    const accept = req.headers.accept ?? '';
+    switch (verb) {
+      case 'get':
+        return this.get(route, accept, params);
+      case 'list':
+      case 'watch':
+        return this.list(route, accept, params, verb === 'watch' ? res : undefined);
+      default: {
+        const request: WriteRequest = {
+          namespace: route.namespace ?? '',
+          name: route.name ?? '',
+          params,
+          contentType: req.headers['content-type'] ?? '',
+          userAgent: req.headers['user-agent'] ?? '',
+          body,
+        };
+        const api = this.api(caller);
+        if (verb === 'create') return createDeployment(api, request);
+        if (verb === 'patch') return patchDeployment(api, request);
+        return deleteDeployment(api, request);
+      }
     }
-    const namespace = decodeURIComponent(match[1] ?? '');
-    const allowed = this.options.creators[namespace] ?? [];
-    if (!identity.groups.some((group) => allowed.includes(group))) {
-      return statusBody(
-        403,
-        'Forbidden',
-        `deployments.apps is forbidden: User "${identity.username}" cannot create resource "deployments" in API group "apps" in the namespace "${namespace}"`,
-        { group: 'apps', kind: 'deployments' },
+  }
+
+  private serves(resource: Resource, verb: Verb): boolean {
+    if (resource === 'deployments') return ['create', 'get', 'list', 'watch', 'patch', 'delete'].includes(verb);
+    return ['get', 'list', 'watch'].includes(verb);
+  }
+
+  /** Discovery, version and OpenAPI (allowed to every authenticated user by system:discovery). */
+  private nonResource(path: string, method: string): Answer | undefined {
+    const documents: Readonly<Record<string, JsonObject>> = {
+      '/api': API_VERSIONS,
+      '/apis': API_GROUP_LIST,
+      '/api/v1': CORE_V1_RESOURCES,
+      '/apis/apps/v1': APPS_V1_RESOURCES,
+      '/version': VERSION,
+      '/openapi/v3': OPENAPI_V3_INDEX,
+    };
+    const document =
+      documents[path] ??
+      (path.startsWith('/openapi/v3/') ? openApiV3Document(path.slice('/openapi/v3/'.length)) : undefined);
+    if (document === undefined) return path.startsWith('/openapi/') ? NOT_FOUND_TEXT : undefined;
+    if (method !== 'GET')
+      return failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {});
+    return success(document);
+  }
+
+  private get(route: ResourceRoute, accept: string, params: URLSearchParams): Answer {
+    const object = this.store.get(route.resource, route.namespace ?? '', route.name ?? '');
+    if (object === undefined) return notFound(route.gr, route.name ?? '');
+    if (wantsTable(accept)) {
+      return success(
+        table(
+          route.resource,
+          [object],
+          this.store.resourceVersion,
+          this.cluster.now(),
+          params.get('includeObject') ?? 'Metadata',
+        ),
       );
     }
-    if (!this.options.namespaces.includes(namespace)) {
-      return statusBody(404, 'NotFound', `namespaces "${namespace}" not found`, {
+    return success(withTypeMeta(route.resource, object));
+  }
+
+  private list(
+    route: ResourceRoute,
+    accept: string,
+    params: URLSearchParams,
+    watchTo: ServerResponse | undefined,
+  ): Answer | 'watching' {
+    let query;
+    try {
+      query = parseListQuery(route.resource, route.namespace, params);
+    } catch (error) {
+      return badRequest(error instanceof Error ? error.message : String(error));
+    }
+    if (watchTo !== undefined) {
+      this.watches.start(
+        watchTo,
+        route.resource,
+        query,
+        params.get('resourceVersion'),
+        Number(params.get('timeoutSeconds') ?? '60'),
+      );
+      return 'watching';
+    }
+    let items = this.store.list(route.resource, route.namespace).filter((object) => matchesQuery(object, query));
+    const metadata: JsonObject = { resourceVersion: this.store.resourceVersion };
+    const offset = Number(Buffer.from(params.get('continue') ?? '', 'base64url').toString() || '0');
+    const limit = Number(params.get('limit') ?? '0');
+    items = items.slice(Number.isInteger(offset) && offset > 0 ? offset : 0);
+    if (Number.isInteger(limit) && limit > 0 && items.length > limit) {
+      metadata['continue'] = Buffer.from(String(offset + limit)).toString('base64url');
+      metadata['remainingItemCount'] = items.length - limit;
+      items = items.slice(0, limit);
+    }
+    if (wantsTable(accept)) {
+      return success(
+        table(
+          route.resource,
+          items,
+          this.store.resourceVersion,
+          this.cluster.now(),
+          params.get('includeObject') ?? 'Metadata',
+        ),
+      );
+    }
+    const { kind, apiVersion } = KIND[route.resource];
+    return success({
+      kind: `${kind}List`,
+      apiVersion,
+      metadata,
+      items: items.map(({ kind: _kind, apiVersion: _apiVersion, ...rest }) => rest),
+    });
+  }
+
+  /** The handlers' view of the server for one caller. */
+  private api(caller: Caller): ApiServer {
+    return {
+      store: this.store,
+      now: () => this.cluster.now(),
+      namespaceLifecycle: (operation, namespace, name) => this.namespaceLifecycle(operation, namespace, name),
+      validatingAdmission: (operation, namespace, name) => this.validatingAdmission(operation, namespace, name),
+      mayCreate: (namespace) =>
+        this.rbac.allows({
+          user: caller.user,
+          groups: caller.groups,
+          verb: 'create',
+          apiGroup: 'apps',
+          resource: 'deployments',
+          namespace,
+        }),
+    };
+  }
+
+  private takeAdmissionFault(applies: (fault: AdmissionFault) => boolean): AdmissionFault | undefined {
+    const index = this.admissionFaults.findIndex(applies);
+    if (index < 0) return undefined;
+    const [fault] = this.admissionFaults.splice(index, 1);
+    return fault;
+  }
+
+  /** NamespaceLifecycle (apiserver pkg/admission/plugin/namespace/lifecycle/admission.go). */
+  private namespaceLifecycle(operation: Operation, namespace: string, name: string): Answer | undefined {
+    if (operation === 'DELETE') return undefined;
+    const terminatingFault =
+      operation === 'CREATE' && this.takeAdmissionFault((f) => f.kind === 'namespace-terminating') !== undefined;
+    const phase = this.namespacePhases.get(namespace);
+    if (phase === undefined && !terminatingFault) {
+      return failure(404, 'NotFound', `namespaces ${JSON.stringify(namespace)} not found`, {
         name: namespace,
         kind: 'namespaces',
       });
     }
-    if (!(req.headers['content-type'] ?? '').startsWith('application/json')) {
-      return statusBody(
-        415,
-        'UnsupportedMediaType',
-        `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`,
+    if (operation === 'CREATE' && (terminatingFault || phase === 'Terminating')) {
+      return forbidden(
+        DEPLOYMENTS,
+        name,
+        `unable to create new content in namespace ${namespace} because it is being terminated`,
+        {
+          causes: [
+            {
+              reason: 'NamespaceTerminating',
+              message: `namespace ${namespace} is being terminated`,
+              field: 'metadata.namespace',
+            },
+          ],
+        },
       );
     }
-    const dryRun = url.searchParams.getAll('dryRun');
-    if (dryRun.some((value) => value !== 'All')) {
-      return statusBody(400, 'BadRequest', `Invalid dryRun value: ${dryRun.join(',')}`);
-    }
-    let object: unknown;
-    try {
-      object = JSON.parse(body);
-    } catch {
-      return statusBody(400, 'BadRequest', 'the object provided is unrecognized (must be of type Deployment)');
-    }
-    if (at(object, 'kind') !== 'Deployment' || at(object, 'apiVersion') !== 'apps/v1') {
-      return statusBody(400, 'BadRequest', 'the object provided is unrecognized (must be of type Deployment)');
-    }
-    const objectNamespace = at(object, 'metadata', 'namespace');
-    if (objectNamespace !== undefined && objectNamespace !== namespace) {
-      return statusBody(
-        400,
-        'BadRequest',
-        'the namespace of the provided object does not match the namespace sent on the request',
+    return undefined;
+  }
+
+  /** ValidatingAdmissionWebhook, then ResourceQuota (plugin/pkg/admission/resourcequota/controller.go). */
+  private validatingAdmission(operation: Operation, namespace: string, name: string): Answer | undefined {
+    const webhook = this.takeAdmissionFault((f) => f.kind === 'webhook-denied');
+    if (webhook?.kind === 'webhook-denied') {
+      // ToStatusErr (admission/plugin/webhook/errors/statuserror.go): the webhook's code (at least 400) and reason.
+      const code = Math.max(400, webhook.code ?? 403);
+      return failure(
+        code,
+        webhook.reason ?? 'Forbidden',
+        `admission webhook ${JSON.stringify(webhook.webhook)} denied the request: ${webhook.message}`,
       );
     }
-    const rawName = at(object, 'metadata', 'name');
-    const name = typeof rawName === 'string' ? rawName : '';
-    const invalid = validateDeployment(object, name);
-    if (invalid) {
-      return statusBody(422, 'Invalid', `Deployment.apps "${name}" is invalid: ${invalid.field}: ${invalid.message}`, {
-        name,
-        group: 'apps',
-        kind: 'Deployment',
-        causes: [{ reason: invalid.reason, message: invalid.message, field: invalid.field }],
-      });
+    if (operation !== 'CREATE') return undefined;
+    const conflictFault = this.takeAdmissionFault((f) => f.kind === 'quota-conflict');
+    if (conflictFault?.kind === 'quota-conflict') {
+      return conflict(
+        { group: '', resource: 'resourcequotas' },
+        conflictFault.quota ?? 'object-counts',
+        OPTIMISTIC_LOCK,
+      );
     }
-    const key = `${namespace}/${name}`;
-    if (this.deployments.has(key)) {
-      return statusBody(409, 'AlreadyExists', `deployments.apps "${name}" already exists`, {
-        name,
-        group: 'apps',
-        kind: 'deployments',
-      });
+    const used = this.store.list('deployments', namespace).length;
+    const exceeded = this.takeAdmissionFault((f) => f.kind === 'quota-exceeded');
+    if (exceeded?.kind === 'quota-exceeded') {
+      const limit = exceeded.limit ?? Math.max(1, used);
+      return this.quotaExceeded(name, exceeded.quota ?? 'object-counts', exceeded.used ?? limit, limit);
     }
-    const stored: StoredObject = {
-      ...stringMap(object),
-      metadata: {
-        ...stringMap(at(object, 'metadata')),
-        namespace,
-        uid: randomUUID(),
-        generation: 1,
-        creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-        ...(dryRun.length > 0 ? {} : { resourceVersion: String((this.resourceVersion += 1)) }),
-      },
-      status: {},
-    };
-    if (dryRun.length === 0) {
-      this.deployments.set(key, stored);
+    for (const quota of this.quotas.get(namespace) ?? []) {
+      const limit = quota.hard['count/deployments.apps'];
+      if (limit !== undefined && used + 1 > limit) return this.quotaExceeded(name, quota.name, used, limit);
     }
-    return { status: 201, body: stored };
+    return undefined;
+  }
+
+  private quotaExceeded(name: string, quota: string, used: number, limit: number): Answer {
+    const resource = 'count/deployments.apps';
+    return forbidden(
+      DEPLOYMENTS,
+      name,
+      `exceeded quota: ${quota}, requested: ${resource}=1, used: ${resource}=${used}, limited: ${resource}=${limit}`,
+    );
   }
 
   private authenticate(header: string | undefined): Identity | undefined {
@@ -328,95 +709,84 @@ export class KubeApiStandIn {
   }
 }
 
-function stringMap(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? { ...value } : {};
+function isAdmissionFault(fault: Fault): fault is AdmissionFault {
+  return ['quota-exceeded', 'namespace-terminating', 'webhook-denied', 'quota-conflict'].includes(fault.kind);
 }
 
-function validateDeployment(
-  object: unknown,
-  name: string,
-): { field: string; message: string; reason: string } | undefined {
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(name) || name.length > 253) {
-    return {
-      field: 'metadata.name',
-      reason: 'FieldValueInvalid',
-      message: `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`,
-    };
-  }
-  const replicas = at(object, 'spec', 'replicas');
-  if (typeof replicas === 'number' && replicas < 0) {
-    return {
-      field: 'spec.replicas',
-      reason: 'FieldValueInvalid',
-      message: `Invalid value: ${replicas}: must be greater than or equal to 0`,
-    };
-  }
-  const matchLabels = stringMap(at(object, 'spec', 'selector', 'matchLabels'));
-  const labels = stringMap(at(object, 'spec', 'template', 'metadata', 'labels'));
-  if (Object.keys(matchLabels).length === 0) {
-    return { field: 'spec.selector', reason: 'FieldValueRequired', message: 'Required value' };
-  }
-  if (Object.entries(matchLabels).some(([key, value]) => labels[key] !== value)) {
-    const shown = `map[string]string{${Object.entries(labels)
-      .map(([k, v]) => `"${k}":"${String(v)}"`)
-      .join(', ')}}`;
-    return {
-      field: 'spec.template.metadata.labels',
-      reason: 'FieldValueInvalid',
-      message: `Invalid value: ${shown}: \`selector\` does not match template \`labels\``,
-    };
-  }
-  const containers = at(object, 'spec', 'template', 'spec', 'containers');
-  if (!Array.isArray(containers) || containers.length === 0) {
-    return { field: 'spec.template.spec.containers', reason: 'FieldValueRequired', message: 'Required value' };
-  }
-  const index = containers.findIndex((container: unknown) => {
-    const image = at(container, 'image');
-    return typeof image !== 'string' || image.trim() === '';
-  });
-  if (index >= 0) {
-    return {
-      field: `spec.template.spec.containers[${index}].image`,
-      reason: 'FieldValueRequired',
-      message: 'Required value',
-    };
-  }
-  return undefined;
-}
-
-function statusBody(
-  code: number,
-  reason: string,
-  message: string,
-  details?: Record<string, unknown>,
-): { status: number; body: unknown } {
+function rule(
+  namespace: string,
+  apiGroup: string,
+  resource: string,
+  verbs: readonly Verb[] | '*',
+  group: string,
+): RbacRule {
   return {
-    status: code,
-    body: {
-      kind: 'Status',
-      apiVersion: 'v1',
-      metadata: {},
-      status: 'Failure',
-      message,
-      reason,
-      ...(details ? { details } : {}),
-      code,
-    },
+    subject: { kind: 'Group', name: group },
+    ...(namespace === '*' ? {} : { namespace }),
+    apiGroup,
+    resource,
+    verbs,
   };
 }
 
-function sendStatus(
-  res: ServerResponse,
-  code: number,
-  reason: string,
-  message: string,
-  details?: Record<string, unknown>,
-  retryAfterSeconds?: number,
-): void {
-  const headers: Record<string, string> = { 'Content-Type': 'application/json' };
-  if (retryAfterSeconds !== undefined) headers['Retry-After'] = String(retryAfterSeconds);
-  res.writeHead(code, headers);
-  res.end(JSON.stringify(statusBody(code, reason, message, details).body));
+function stringIn(object: JsonObject, ...path: string[]): string | undefined {
+  let current: Json | undefined = object;
+  for (const step of path) current = isObject(current) ? current[step] : undefined;
+  return typeof current === 'string' ? current : undefined;
+}
+
+/** /apis/apps/v1[/namespaces/{ns}]/{deployments|replicasets}[/{name}[/{sub}]], /api/v1[/namespaces/{ns}]/pods[...]. */
+function parseRoute(path: string): ResourceRoute | undefined {
+  const match = /^\/(?:apis\/(apps)\/v1|api\/v1)(?:\/namespaces\/([^/]+))?\/([^/]+)(?:\/([^/]+))?(?:\/([^/]+))?$/.exec(
+    path,
+  );
+  if (match === null) return undefined;
+  const [, group, namespace, resource, name, subresource] = match;
+  const known = RESOURCES[`${group ?? ''}/${resource ?? ''}`];
+  if (known === undefined) return undefined;
+  if (namespace === undefined && name !== undefined) return undefined;
+  return {
+    resource: known.resource,
+    gr: known.gr,
+    namespace: namespace === undefined ? undefined : decodeURIComponent(namespace),
+    name: name === undefined ? undefined : decodeURIComponent(name),
+    subresource,
+  };
+}
+
+function verbFor(method: string, route: ResourceRoute, watch: boolean): Verb | undefined {
+  const collection = route.name === undefined;
+  switch (method) {
+    case 'GET':
+      return collection ? (watch ? 'watch' : 'list') : 'get';
+    case 'POST':
+      return collection && route.namespace !== undefined ? 'create' : undefined;
+    case 'PATCH':
+      return collection ? undefined : 'patch';
+    case 'PUT':
+      return collection ? undefined : 'update';
+    case 'DELETE':
+      return collection ? 'deletecollection' : 'delete';
+    default:
+      return undefined;
+  }
+}
+
+function wantsTable(accept: string): boolean {
+  return accept.split(',').some((part) => /(^|;)\s*as=Table/.test(part));
+}
+
+function send(res: ServerResponse, answer: Answer, extraHeaders: Readonly<Record<string, string>> = {}): void {
+  const text = typeof answer.body === 'string';
+  const payload = text ? answer.body : JSON.stringify(answer.body);
+  res.writeHead(answer.status, {
+    'Content-Type': text ? 'text/plain; charset=utf-8' : 'application/json',
+    'Audit-Id': randomUUID(),
+    'Cache-Control': 'no-cache, private',
+    ...answer.headers,
+    ...extraHeaders,
+  });
+  res.end(payload);
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

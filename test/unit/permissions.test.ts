@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { at } from '../support/json.js';
-import { offlineKubectl, selectWithKubectl, type OfflineKubectl } from '../support/kubectl.js';
+import { offlineKubectl, selectWithKubectl, type OfflineKubectl } from '../support/kubectl-offline.js';
 import { PROJECT_ROOT, readTemplate } from '../support/lambda.js';
 
 const FILE = join(PROJECT_ROOT, 'permissions.yml');

@@ -45,7 +45,7 @@ afterAll(async () => {
 });
 
 async function serverWith(tls: TestBed['pki']['server']): Promise<string> {
-  const server = new KubeApiStandIn({ tls, clusterName: CLUSTER_NAME, identities: {}, namespaces: [], creators: {} });
+  const server = new KubeApiStandIn({ tls, clusterName: CLUSTER_NAME, identities: {}, namespaces: [] });
   extraServers.push(server);
   return server.start();
 }
