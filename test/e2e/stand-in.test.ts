@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mintEksToken } from '../../src/token.js';
+import { mintEksToken } from '../../src/aws/token.js';
 import { ACCESS_KEY_ID, CLUSTER_NAME, GROUP, ROLE_USER, SECRET_ACCESS_KEY, SESSION_TOKEN } from '../support/fixture.js';
 import { useTestBed } from '../support/hooks.js';
 import { at } from '../support/json.js';
