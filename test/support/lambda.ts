@@ -267,6 +267,16 @@ function logStreamName(): string {
   return `${date}/[${FUNCTION_VERSION}]${randomBytes(16).toString('hex')}`;
 }
 
+/** libfaketime (0.9.10) creates a shared memory object and a semaphore named after the process, and removes them only
+ * when the process exits normally; Lambda-style kills leave them behind, and a later faketime wrapper that gets the
+ * same process id then fails ("sem_open: File exists"). */
+function removeFaketimeSharedMemory(pid: number | undefined): void {
+  if (pid === undefined) return;
+  for (const name of [`faketime_shm_${pid}`, `sem.faketime_sem_${pid}`]) {
+    rmSync(join('/dev/shm', name), { force: true });
+  }
+}
+
 /** The wall clock of one environment's process: an offset from real time in a file libfaketime reads on every call
  * (FAKETIME_NO_CACHE), with the monotonic clock left alone so that timers keep their durations. */
 class ControllableClock {
@@ -321,7 +331,12 @@ export class LambdaEnvironment {
     private readonly applicationLogLevel: string | undefined,
   ) {
     this.nodeVersion = runtimeNodeVersion();
-    this.exited = new Promise((resolveExit) => child.once('exit', (code, signal) => resolveExit({ code, signal })));
+    this.exited = new Promise((resolveExit) =>
+      child.once('exit', (code, signal) => {
+        if (clock) removeFaketimeSharedMemory(child.pid);
+        resolveExit({ code, signal });
+      }),
+    );
     const collect = (line: string, into: string[]): void => {
       this.logs.push(line);
       allLogLines.push(line);
