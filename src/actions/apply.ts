@@ -38,7 +38,7 @@ export async function applyAction(session: Session, request: ApplyRequest): Prom
       settled = await apply(session, purpose, request, true, before.metadata?.resourceVersion);
     }
     if (settled.kind === 'ok') {
-      const outcome = outcomeOf(before, settled.body, settled.httpStatus, dryRun);
+      const outcome = outcomeOf(before, settled.body, settled.httpStatus, buildDeployment(request), dryRun);
       return {
         status: dryRun ? 'dry-run' : outcome,
         ...(dryRun ? { wouldBe: outcome } : {}),
@@ -67,27 +67,32 @@ function apply(
   );
 }
 
-/** created: nothing was there (and the server says it created it); unchanged: the object is as it was (a real apply
- * left resourceVersion alone; a dry run answers what it would store, which for a no-op equals what is stored). */
+/** created: nothing was there (and the server says it created it); unchanged: what the apply owns is as it was.
+ * The server gives no such signal. An unchanged resourceVersion means nothing was written; a changed one may be
+ * another writer's (the deployment controller updates status right after every change), so then the apply's own
+ * effect is judged: the generation, which every spec change bumps, and the labels and annotations it sets. A dry run
+ * answers what it would store under the old resourceVersion, so it is judged by that effect alone. Best effort against a concurrent writer of the spec. */
 function outcomeOf(
   before: V1Deployment | undefined,
   after: V1Deployment,
   httpStatus: number,
+  config: V1Deployment,
   dryRun: boolean,
 ): ApplyOutcome {
   if (before === undefined) {
     return httpStatus === 201 ? 'created' : 'configured';
   }
-  const same = dryRun
-    ? stableJson(before) === stableJson(after)
-    : before.metadata?.resourceVersion === after.metadata?.resourceVersion;
+  // A dry run stores nothing, so its answer keeps the resourceVersion whatever it would change.
+  if (!dryRun && before.metadata?.resourceVersion === after.metadata?.resourceVersion) {
+    return 'unchanged';
+  }
+  const sameKeys = (field: 'labels' | 'annotations'): boolean =>
+    Object.keys(config.metadata?.[field] ?? {}).every(
+      (key) => before.metadata?.[field]?.[key] === after.metadata?.[field]?.[key],
+    );
+  const same =
+    before.metadata?.generation === after.metadata?.generation && sameKeys('labels') && sameKeys('annotations');
   return same ? 'unchanged' : 'configured';
-}
-
-/** An object as JSON without what changes on its own: resourceVersion and status. */
-function stableJson(deployment: V1Deployment): string {
-  const { resourceVersion: _resourceVersion, ...metadata } = deployment.metadata ?? {};
-  return JSON.stringify({ ...deployment, metadata, status: undefined });
 }
 
 function describeApplied(request: ApplyRequest, applied: V1Deployment) {
