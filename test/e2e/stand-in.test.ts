@@ -106,6 +106,29 @@ describe('the API stand-in, as kubectl v1.32 sees it', () => {
     });
   });
 
+  it('refuses unknown fields: strictly on create, and as not in the schema on a server-side apply', async () => {
+    const typo = deployment('web', IMAGE, 2, { replica: 2 });
+    const path = kubectl.manifest('typo.yaml', typo);
+
+    const created = await kubectl.run(['create', '-f', path]);
+    const applied = await kubectl.run(['apply', '--server-side', '-f', path]);
+
+    expect(created).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        `Error from server (BadRequest): error when creating "${path}": Deployment in version "v1" cannot be handled ` +
+        'as a Deployment: strict decoding error: unknown field "spec.replica"\n',
+    });
+    expect(applied).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        'Error from server: failed to create typed patch object (default/web; apps/v1, Kind=Deployment): ' +
+        '.spec.replica: field not declared in schema\n',
+    });
+  });
+
   it('reports a rollout waiting to be observed, then for available replicas, then complete', async () => {
     await createWith(deployment('web', IMAGE, 2), 'web.yaml');
     const status = (): ReturnType<Kubectl['run']> =>
