@@ -351,6 +351,10 @@ describe('the API stand-in, as kubectl v1.32 sees it', () => {
     expect(pulling.stdout).toMatch(/^broken-\w+-\w{5}\s+0\/1\s+ErrImagePull\s+0\s+1s\n$/);
     expect(backingOff.stdout).toMatch(/^broken-\w+-\w{5}\s+0\/1\s+ImagePullBackOff\s+0\s+2s\n$/);
     expect(message.stdout).toBe(`Back-off pulling image "${MISSING_TAG}"`);
+    // The first back-off is 10 s from the first failure, 1.1 s after creation; then the kubelet pulls again.
+    advance(9500);
+    const pullingAgain = await kubectl.run(['get', 'pods', '-l', 'app=broken', '--no-headers']);
+    expect(pullingAgain.stdout).toMatch(/^broken-\w+-\w{5}\s+0\/1\s+ErrImagePull\s+0\s+11s\n$/);
   });
 
   it('fails kubectl rollout status once the progress deadline has passed', async () => {
@@ -397,6 +401,7 @@ describe('the API stand-in, as kubectl v1.32 sees it', () => {
     advance(25);
     const podsWhileDeleting = await kubectl.run(['get', 'pods', '-l', 'app=web', '--no-headers']);
     const replicaSetsWhileDeleting = await kubectl.run(['get', 'rs', '-l', 'app=web', '--no-headers']);
+    const deploymentWhileDeleting = await kubectl.run(['get', 'deployment', 'web', '--no-headers']);
     advance(1000);
     const gone = await kubectl.run(['get', 'deployment', 'web']);
     const replicaSetsAfter = await kubectl.run(['get', 'rs', '-l', 'app=web']);
@@ -406,6 +411,7 @@ describe('the API stand-in, as kubectl v1.32 sees it', () => {
     expect(typeof at(marked, 'metadata', 'deletionTimestamp')).toBe('string');
     expect(podsWhileDeleting.stdout).toMatch(/^(web-\S+\s+\d\/1\s+Terminating\s+0\s+\S+\n){2}$/);
     expect(replicaSetsWhileDeleting.stdout).toMatch(/^web-\S+\s+2\s+0\s+\d\s+\S+\n$/);
+    expect(deploymentWhileDeleting.code).toBe(0);
     expect(gone).toEqual({
       code: 1,
       stdout: '',
@@ -499,6 +505,31 @@ describe('the API stand-in at the wire', () => {
     ]);
     expect(at(again.body, 'metadata', 'resourceVersion')).toBe(at(shared.body, 'metadata', 'resourceVersion'));
     expect(at(again.body, 'metadata', 'generation')).toBe(1);
+  });
+
+  it('lets a test apply as another manager, whose Apply entry conflicts without an API version', async () => {
+    await post(deployment('web', IMAGE, 2));
+
+    const refused = scope.bed.server.applyAs('helm', {
+      ...deployment('web', IMAGE, 3),
+      metadata: { name: 'web', namespace: 'default' },
+    });
+    const forced = scope.bed.server.applyAs(
+      'helm',
+      { ...deployment('web', IMAGE, 3), metadata: { name: 'web', namespace: 'default' } },
+      { force: true },
+    );
+    const back = await apply('web', deployment('web', IMAGE, 2));
+
+    expect(at(refused.body, 'message')).toBe(
+      'Apply failed with 1 conflict: conflict with "lambda-eks" using apps/v1: .spec.replicas',
+    );
+    expect(forced.status).toBe(200);
+    expect(back.body).toEqual(
+      status(409, 'Conflict', 'Apply failed with 1 conflict: conflict with "helm": .spec.replicas', {
+        causes: [{ reason: 'FieldManagerConflict', message: 'conflict with "helm"', field: '.spec.replicas' }],
+      }),
+    );
   });
 
   it('answers 201 to an apply that creates, owns only what it sent, and bumps generation for spec and annotations', async () => {
@@ -669,6 +700,8 @@ describe('the API stand-in at the wire', () => {
     const stillThere = await call('GET', `${collection()}/web`);
     const background = await call('DELETE', `${collection()}/web`);
     const gone = await call('GET', `${collection()}/web`);
+    advance(1000);
+    const dependents = await call('GET', '/apis/apps/v1/namespaces/default/replicasets?labelSelector=app%3Dweb');
     const foreground = await call('DELETE', `${collection()}/api`, {
       body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Foreground' },
     });
@@ -697,6 +730,7 @@ describe('the API stand-in at the wire', () => {
       },
     });
     expect(gone.status).toBe(404);
+    expect(at(dependents.body, 'items')).toEqual([]);
     expect(foreground.status).toBe(200);
     expect(foreground.body).toMatchObject({
       kind: 'Deployment',
@@ -713,6 +747,21 @@ describe('the API stand-in at the wire', () => {
     expect(at(sideways.body, 'message')).toBe(
       'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "Sideways": supported values: "Foreground", "Background", "Orphan"',
     );
+  });
+
+  it('orphans the ReplicaSets of a Deployment deleted with Orphan, which the garbage collector then releases', async () => {
+    await post(deployment('web', IMAGE, 1));
+    advance(OBSERVE_MS + READY_MS);
+
+    const orphaning = await call('DELETE', `${collection()}/web?propagationPolicy=Orphan`);
+    advance(100);
+    const deployment_ = await call('GET', `${collection()}/web`);
+    const replicaSets = await call('GET', '/apis/apps/v1/namespaces/default/replicasets?labelSelector=app%3Dweb');
+
+    expect(at(orphaning.body, 'metadata', 'finalizers')).toEqual(['orphan']);
+    expect(deployment_.status).toBe(404);
+    expect(at(replicaSets.body, 'items', 'length')).toBe(1);
+    expect(at(replicaSets.body, 'items', 0, 'metadata', 'ownerReferences')).toBeUndefined();
   });
 
   it('answers admission refusals: quota (as a fault and as state), a terminating namespace, a webhook, a quota conflict', async () => {
