@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { mintEksToken } from '../../src/token.js';
 import { ACCESS_KEY_ID, CLUSTER_NAME, GROUP, ROLE_USER, SECRET_ACCESS_KEY, SESSION_TOKEN } from '../support/fixture.js';
 import { useTestBed } from '../support/hooks.js';
@@ -15,6 +15,10 @@ let clock = Date.now();
 const advance = (ms: number): void => {
   clock += ms;
 };
+// Timestamps have whole seconds: each test starts on one, so the ages kubectl prints do not depend on the start.
+beforeEach(() => {
+  clock = Math.ceil(clock / 1000) * 1000;
+});
 
 const IMAGE = 'nginx:1.27.0';
 const MISSING_TAG = 'nginx:1.30.9';
