@@ -157,6 +157,41 @@ describe('the API stand-in, as kubectl v1.32 sees it', () => {
     expect(complete).toEqual({ code: 0, stdout: 'deployment "web" successfully rolled out\n', stderr: '' });
   });
 
+  it('rolls a new template out within maxSurge and maxUnavailable, as kubectl rollout status follows it', async () => {
+    await createWith(deployment('web', IMAGE, 2), 'web.yaml');
+    advance(OBSERVE_MS + READY_MS);
+    const next = kubectl.manifest('web-next.yaml', deployment('web', 'nginx:1.27.1', 2));
+    const status = (): ReturnType<Kubectl['run']> =>
+      kubectl.run(['rollout', 'status', 'deployment/web', '--watch=false']);
+
+    expect(await kubectl.run(['apply', '--server-side', '--force-conflicts', '-f', next])).toMatchObject({ code: 0 });
+    advance(OBSERVE_MS);
+    const surging = await status();
+    advance(READY_MS);
+    const draining = await status();
+    const replicaSets = await kubectl.run([
+      'get',
+      'rs',
+      '-l',
+      'app=web',
+      '--no-headers',
+      '--sort-by=.metadata.annotations.deployment\\.kubernetes\\.io/revision',
+    ]);
+    advance(READY_MS);
+    const complete = await status();
+    const history = await kubectl.run(['rollout', 'history', 'deployment/web']);
+
+    expect(surging.stdout).toBe(
+      'Waiting for deployment "web" rollout to finish: 1 out of 2 new replicas have been updated...\n',
+    );
+    expect(draining.stdout).toBe(
+      'Waiting for deployment "web" rollout to finish: 1 old replicas are pending termination...\n',
+    );
+    expect(replicaSets.stdout).toMatch(/^web-\S+\s+1\s+1\s+1\s+\S+\nweb-\S+\s+2\s+2\s+1\s+\S+\n$/);
+    expect(complete.stdout).toBe('deployment "web" successfully rolled out\n');
+    expect(history.stdout).toMatch(/^deployment\.apps\/web \nREVISION\s+CHANGE-CAUSE\n1\s+<none>\n2\s+<none>\n\n$/);
+  });
+
   it('shows the creator and the controller in managedFields, the defaults, and the status of a rollout', async () => {
     await createWith(deployment('web', IMAGE, 2), 'web.yaml');
     advance(OBSERVE_MS + READY_MS);
