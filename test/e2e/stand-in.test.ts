@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { mintEksToken } from '../../src/aws/token.js';
 import { ACCESS_KEY_ID, CLUSTER_NAME, GROUP, ROLE_USER, SECRET_ACCESS_KEY, SESSION_TOKEN } from '../support/fixture.js';
 import { useTestBed } from '../support/hooks.js';
@@ -15,6 +15,10 @@ let clock = Date.now();
 const advance = (ms: number): void => {
   clock += ms;
 };
+// Timestamps have whole seconds: each test starts on one, so the ages kubectl prints do not depend on the start.
+beforeEach(() => {
+  clock = Math.ceil(clock / 1000) * 1000;
+});
 
 const IMAGE = 'nginx:1.27.0';
 const MISSING_TAG = 'nginx:1.30.9';
@@ -106,6 +110,29 @@ describe('the API stand-in, as kubectl v1.32 sees it', () => {
     });
   });
 
+  it('refuses unknown fields: strictly on create, and as not in the schema on a server-side apply', async () => {
+    const typo = deployment('web', IMAGE, 2, { replica: 2 });
+    const path = kubectl.manifest('typo.yaml', typo);
+
+    const created = await kubectl.run(['create', '-f', path]);
+    const applied = await kubectl.run(['apply', '--server-side', '-f', path]);
+
+    expect(created).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        `Error from server (BadRequest): error when creating "${path}": Deployment in version "v1" cannot be handled ` +
+        'as a Deployment: strict decoding error: unknown field "spec.replica"\n',
+    });
+    expect(applied).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        'Error from server: failed to create typed patch object (default/web; apps/v1, Kind=Deployment): ' +
+        '.spec.replica: field not declared in schema\n',
+    });
+  });
+
   it('reports a rollout waiting to be observed, then for available replicas, then complete', async () => {
     await createWith(deployment('web', IMAGE, 2), 'web.yaml');
     const status = (): ReturnType<Kubectl['run']> =>
@@ -128,6 +155,41 @@ describe('the API stand-in, as kubectl v1.32 sees it', () => {
       stderr: '',
     });
     expect(complete).toEqual({ code: 0, stdout: 'deployment "web" successfully rolled out\n', stderr: '' });
+  });
+
+  it('rolls a new template out within maxSurge and maxUnavailable, as kubectl rollout status follows it', async () => {
+    await createWith(deployment('web', IMAGE, 2), 'web.yaml');
+    advance(OBSERVE_MS + READY_MS);
+    const next = kubectl.manifest('web-next.yaml', deployment('web', 'nginx:1.27.1', 2));
+    const status = (): ReturnType<Kubectl['run']> =>
+      kubectl.run(['rollout', 'status', 'deployment/web', '--watch=false']);
+
+    expect(await kubectl.run(['apply', '--server-side', '--force-conflicts', '-f', next])).toMatchObject({ code: 0 });
+    advance(OBSERVE_MS);
+    const surging = await status();
+    advance(READY_MS);
+    const draining = await status();
+    const replicaSets = await kubectl.run([
+      'get',
+      'rs',
+      '-l',
+      'app=web',
+      '--no-headers',
+      '--sort-by=.metadata.annotations.deployment\\.kubernetes\\.io/revision',
+    ]);
+    advance(READY_MS);
+    const complete = await status();
+    const history = await kubectl.run(['rollout', 'history', 'deployment/web']);
+
+    expect(surging.stdout).toBe(
+      'Waiting for deployment "web" rollout to finish: 1 out of 2 new replicas have been updated...\n',
+    );
+    expect(draining.stdout).toBe(
+      'Waiting for deployment "web" rollout to finish: 1 old replicas are pending termination...\n',
+    );
+    expect(replicaSets.stdout).toMatch(/^web-\S+\s+1\s+1\s+1\s+\S+\nweb-\S+\s+2\s+2\s+1\s+\S+\n$/);
+    expect(complete.stdout).toBe('deployment "web" successfully rolled out\n');
+    expect(history.stdout).toMatch(/^deployment\.apps\/web \nREVISION\s+CHANGE-CAUSE\n1\s+<none>\n2\s+<none>\n\n$/);
   });
 
   it('shows the creator and the controller in managedFields, the defaults, and the status of a rollout', async () => {
@@ -328,6 +390,10 @@ describe('the API stand-in, as kubectl v1.32 sees it', () => {
     expect(pulling.stdout).toMatch(/^broken-\w+-\w{5}\s+0\/1\s+ErrImagePull\s+0\s+1s\n$/);
     expect(backingOff.stdout).toMatch(/^broken-\w+-\w{5}\s+0\/1\s+ImagePullBackOff\s+0\s+2s\n$/);
     expect(message.stdout).toBe(`Back-off pulling image "${MISSING_TAG}"`);
+    // The first back-off is 10 s from the first failure, 1.1 s after creation; then the kubelet pulls again.
+    advance(9500);
+    const pullingAgain = await kubectl.run(['get', 'pods', '-l', 'app=broken', '--no-headers']);
+    expect(pullingAgain.stdout).toMatch(/^broken-\w+-\w{5}\s+0\/1\s+ErrImagePull\s+0\s+11s\n$/);
   });
 
   it('fails kubectl rollout status once the progress deadline has passed', async () => {
@@ -374,6 +440,7 @@ describe('the API stand-in, as kubectl v1.32 sees it', () => {
     advance(25);
     const podsWhileDeleting = await kubectl.run(['get', 'pods', '-l', 'app=web', '--no-headers']);
     const replicaSetsWhileDeleting = await kubectl.run(['get', 'rs', '-l', 'app=web', '--no-headers']);
+    const deploymentWhileDeleting = await kubectl.run(['get', 'deployment', 'web', '--no-headers']);
     advance(1000);
     const gone = await kubectl.run(['get', 'deployment', 'web']);
     const replicaSetsAfter = await kubectl.run(['get', 'rs', '-l', 'app=web']);
@@ -383,6 +450,7 @@ describe('the API stand-in, as kubectl v1.32 sees it', () => {
     expect(typeof at(marked, 'metadata', 'deletionTimestamp')).toBe('string');
     expect(podsWhileDeleting.stdout).toMatch(/^(web-\S+\s+\d\/1\s+Terminating\s+0\s+\S+\n){2}$/);
     expect(replicaSetsWhileDeleting.stdout).toMatch(/^web-\S+\s+2\s+0\s+\d\s+\S+\n$/);
+    expect(deploymentWhileDeleting.code).toBe(0);
     expect(gone).toEqual({
       code: 1,
       stdout: '',
@@ -476,6 +544,31 @@ describe('the API stand-in at the wire', () => {
     ]);
     expect(at(again.body, 'metadata', 'resourceVersion')).toBe(at(shared.body, 'metadata', 'resourceVersion'));
     expect(at(again.body, 'metadata', 'generation')).toBe(1);
+  });
+
+  it('lets a test apply as another manager, whose Apply entry conflicts without an API version', async () => {
+    await post(deployment('web', IMAGE, 2));
+
+    const refused = scope.bed.server.applyAs('helm', {
+      ...deployment('web', IMAGE, 3),
+      metadata: { name: 'web', namespace: 'default' },
+    });
+    const forced = scope.bed.server.applyAs(
+      'helm',
+      { ...deployment('web', IMAGE, 3), metadata: { name: 'web', namespace: 'default' } },
+      { force: true },
+    );
+    const back = await apply('web', deployment('web', IMAGE, 2));
+
+    expect(at(refused.body, 'message')).toBe(
+      'Apply failed with 1 conflict: conflict with "lambda-eks" using apps/v1: .spec.replicas',
+    );
+    expect(forced.status).toBe(200);
+    expect(back.body).toEqual(
+      status(409, 'Conflict', 'Apply failed with 1 conflict: conflict with "helm": .spec.replicas', {
+        causes: [{ reason: 'FieldManagerConflict', message: 'conflict with "helm"', field: '.spec.replicas' }],
+      }),
+    );
   });
 
   it('answers 201 to an apply that creates, owns only what it sent, and bumps generation for spec and annotations', async () => {
@@ -646,6 +739,8 @@ describe('the API stand-in at the wire', () => {
     const stillThere = await call('GET', `${collection()}/web`);
     const background = await call('DELETE', `${collection()}/web`);
     const gone = await call('GET', `${collection()}/web`);
+    advance(1000);
+    const dependents = await call('GET', '/apis/apps/v1/namespaces/default/replicasets?labelSelector=app%3Dweb');
     const foreground = await call('DELETE', `${collection()}/api`, {
       body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Foreground' },
     });
@@ -674,6 +769,7 @@ describe('the API stand-in at the wire', () => {
       },
     });
     expect(gone.status).toBe(404);
+    expect(at(dependents.body, 'items')).toEqual([]);
     expect(foreground.status).toBe(200);
     expect(foreground.body).toMatchObject({
       kind: 'Deployment',
@@ -690,6 +786,21 @@ describe('the API stand-in at the wire', () => {
     expect(at(sideways.body, 'message')).toBe(
       'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "Sideways": supported values: "Foreground", "Background", "Orphan"',
     );
+  });
+
+  it('orphans the ReplicaSets of a Deployment deleted with Orphan, which the garbage collector then releases', async () => {
+    await post(deployment('web', IMAGE, 1));
+    advance(OBSERVE_MS + READY_MS);
+
+    const orphaning = await call('DELETE', `${collection()}/web?propagationPolicy=Orphan`);
+    advance(100);
+    const deployment_ = await call('GET', `${collection()}/web`);
+    const replicaSets = await call('GET', '/apis/apps/v1/namespaces/default/replicasets?labelSelector=app%3Dweb');
+
+    expect(at(orphaning.body, 'metadata', 'finalizers')).toEqual(['orphan']);
+    expect(deployment_.status).toBe(404);
+    expect(at(replicaSets.body, 'items', 'length')).toBe(1);
+    expect(at(replicaSets.body, 'items', 0, 'metadata', 'ownerReferences')).toBeUndefined();
   });
 
   it('answers admission refusals: quota (as a fault and as state), a terminating namespace, a webhook, a quota conflict', async () => {

@@ -32,7 +32,7 @@ import {
   type Operation,
   type WriteRequest,
 } from './kube-apiserver/deployments-api.js';
-import { isObject, type Json, type JsonObject } from './kube-apiserver/json.js';
+import { stringAt, type JsonObject } from './kube-apiserver/json.js';
 import { parseListQuery, matchesQuery } from './kube-apiserver/query.js';
 import { forbiddenReason, Rbac, type Attributes, type RbacRule, type Verb } from './kube-apiserver/rbac.js';
 import type { Resource } from './kube-apiserver/schema.js';
@@ -320,8 +320,8 @@ export class KubeApiStandIn {
     if (force) params.set('force', 'true');
     if (dryRun) params.set('dryRun', 'All');
     return patchDeployment(this.api(ADMIN), {
-      namespace: stringIn(object, 'metadata', 'namespace') ?? 'default',
-      name: stringIn(object, 'metadata', 'name') ?? '',
+      namespace: stringAt(object, 'metadata', 'namespace') ?? 'default',
+      name: stringAt(object, 'metadata', 'name') ?? '',
       params,
       contentType: 'application/apply-patch+yaml',
       userAgent: `${fieldManager}/v1.32.4`,
@@ -727,12 +727,6 @@ function rule(
     resource,
     verbs,
   };
-}
-
-function stringIn(object: JsonObject, ...path: string[]): string | undefined {
-  let current: Json | undefined = object;
-  for (const step of path) current = isObject(current) ? current[step] : undefined;
-  return typeof current === 'string' ? current : undefined;
 }
 
 /** /apis/apps/v1[/namespaces/{ns}]/{deployments|replicasets}[/{name}[/{sub}]], /api/v1[/namespaces/{ns}]/pods[...]. */

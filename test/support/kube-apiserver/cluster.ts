@@ -79,10 +79,10 @@ export class Cluster implements ControllerContext {
     this.settings = settingsOf(options, this.settings);
   }
 
-  /** Turns the controllers on (with these knobs) or off. */
+  /** Turns the controllers on with these knobs (the others at their defaults), or off. */
   run(options: ClusterOptions | false): void {
     this.enabled = options !== false;
-    if (options !== false) this.configure(options);
+    this.settings = settingsOf(options === false ? {} : options);
   }
 
   schedule(key: string, delayMs: number, run: () => void): void {

@@ -51,6 +51,7 @@ import {
   type SystemWriter,
 } from './store.js';
 import { validateDeployment } from './validation.js';
+import { unknownFields, withoutUnknownFields } from './known-fields.js';
 import { randomUUID } from 'node:crypto';
 
 /** The optimistic-lock reason (registry/generic/registry/store.go OptimisticLockErrorMsg). */
@@ -148,6 +149,19 @@ export function createDeployment(api: ApiServer, request: WriteRequest): Answer 
   if (!isObject(decoded) || decoded['kind'] !== 'Deployment' || decoded['apiVersion'] !== 'apps/v1') {
     return badRequest('the object provided is unrecognized (must be of type Deployment)');
   }
+  // The decoder's field validation (handlers/create.go): Strict refuses unknown fields, Warn (the default) and
+  // Ignore drop them, Warn with a warning header each.
+  const unknown = unknownFields(decoded).map((field) => `unknown field ${JSON.stringify(field.decoderPath)}`);
+  const directive = request.params.get('fieldValidation') ?? 'Warn';
+  if (unknown.length > 0 && directive === 'Strict') {
+    return badRequest(
+      `Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: ${unknown.join(', ')}`,
+    );
+  }
+  return withWarnings(createKnown(api, request, withoutUnknownFields(decoded)), directive === 'Ignore' ? [] : unknown);
+}
+
+function createKnown(api: ApiServer, request: WriteRequest, decoded: JsonObject): Answer {
   const metadata = objectAt(decoded, 'metadata') ?? {};
   const objectNamespace = metadata['namespace'];
   if (objectNamespace !== undefined && objectNamespace !== '' && objectNamespace !== request.namespace) {
@@ -204,6 +218,13 @@ function beingDeletedPrefix(existing: StoredObject, answer: Answer): Answer {
   return { ...answer, body: { ...answer.body, message: `object is being deleted: ${String(answer.body['message'])}` } };
 }
 
+/** Warning headers as the server sends them (`299 - "<text>"`). */
+function withWarnings(answer: Answer, warnings: readonly string[]): Answer {
+  if (warnings.length === 0) return answer;
+  const warning = warnings.map((text) => `299 - ${JSON.stringify(text)}`).join(', ');
+  return { ...answer, headers: { ...answer.headers, Warning: warning } };
+}
+
 // ---- PATCH ----
 
 export function patchDeployment(api: ApiServer, request: WriteRequest): Answer {
@@ -240,14 +261,16 @@ export function patchDeployment(api: ApiServer, request: WriteRequest): Answer {
     return failure(422, '', patched);
   }
   if (!isObject(patched)) return badRequest('the patched object is not an object');
+  const dropped = unknownFields(patched).map((field) => `unknown field ${JSON.stringify(field.decoderPath)}`);
   const manager: Manager = {
     manager: managerFor(request.params, request.userAgent),
     operation: 'Update',
     apiVersion: 'apps/v1',
   };
-  return update(api, request, live, patched, (next) =>
+  const answer = update(api, request, live, withoutUnknownFields(patched), (next) =>
     recordUpdate('deployments', live, next, decodeManaged(live), manager, timestamp(api.now())),
   );
+  return withWarnings(answer, request.params.get('fieldValidation') === 'Ignore' ? [] : dropped);
 }
 
 /** Server-side apply (fieldmanager Apply, then the store's update or create-on-update). */
@@ -276,10 +299,24 @@ function applyDeployment(
     const detail =
       `failed to create typed patch object (${request.namespace}/${stringAt(config, 'metadata', 'name') ?? ''}; ` +
       `apps/v1, Kind=${kind}): no corresponding type for apps/v1, Kind=${kind}`;
-    return failure(500, 'InternalError', `Internal error occurred: ${detail}`, { causes: [{ message: detail }] });
+    return failure(500, '', detail);
   }
-  if (objectAt(config, 'metadata')?.['managedFields'] !== undefined)
+  if (objectAt(config, 'metadata')?.['managedFields'] !== undefined) {
     return badRequest('metadata.managedFields must be nil');
+  }
+  const undeclared = unknownFields(config).map((field) => `${field.schemaPath}: field not declared in schema`);
+  if (undeclared.length > 0) {
+    // structuredmerge.go: the configuration does not convert to its schema; the error is not a Status, so the
+    // server answers 500 with StatusReasonUnknown, which is empty (responsewriters.ErrorToAPIStatus).
+    const errors =
+      undeclared.length === 1 ? (undeclared[0] ?? '') : ['errors:', ...undeclared.map((e) => `  ${e}`)].join('\n');
+    const name = stringAt(config, 'metadata', 'name') ?? '';
+    return failure(
+      500,
+      '',
+      `failed to create typed patch object (${request.namespace}/${name}; apps/v1, Kind=Deployment): ${errors}`,
+    );
+  }
   const manager: Manager = {
     manager: request.params.get('fieldManager') ?? '',
     operation: 'Apply',
