@@ -54,20 +54,20 @@ export async function observeRollout(
   session: Session,
   target: Target,
   deployment: V1Deployment,
-  earlierPullErrors: ReadonlySet<string> = new Set(),
-): Promise<{ rollout: Rollout; pullErrors: Set<string> }> {
+  earlierPullErrors: ReadonlyMap<string, string> = new Map(),
+): Promise<{ rollout: Rollout; pullErrors: ReadonlyMap<string, string> }> {
   const rollout = deploymentRollout(deployment);
   const generation = deployment.metadata?.generation ?? 0;
   if (rollout.state === 'complete' || generation > (deployment.status?.observedGeneration ?? 0)) {
-    return { rollout, pullErrors: new Set() };
+    return { rollout, pullErrors: earlierPullErrors };
   }
   const pods = await currentRevisionPods(session, target, deployment);
   if (pods === undefined) {
-    return { rollout, pullErrors: new Set() };
+    return { rollout, pullErrors: earlierPullErrors };
   }
   return {
     rollout: withFailingPods(rollout, failingPods(pods.items, pods.replicaSet, earlierPullErrors)),
-    pullErrors: pullErrors(pods.items),
+    pullErrors: pullErrors(pods.items, earlierPullErrors),
   };
 }
 
@@ -77,7 +77,7 @@ export async function waitForRollout(session: Session, target: Target): Promise<
   const started = Date.now();
   const requestsBefore = session.requests;
   let interval = POLL_FIRST_INTERVAL_MS;
-  let seen = new Set<string>();
+  let seen: ReadonlyMap<string, string> = new Map();
   for (;;) {
     const deployment = await fetchDeployment(session, target, 'observe');
     if (deployment === undefined) {

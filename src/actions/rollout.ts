@@ -124,12 +124,12 @@ export function currentReplicaSet(deployment: V1Deployment, replicaSets: readonl
 }
 
 /** The pods owned by `replicaSetName` that cannot start, by the kubelet's and scheduler's own reasons. A pull error
- * counts only when `earlierPullErrors` (keys `pod/container` seen failing to pull at an earlier poll) shows the kubelet
- * has retried it. */
+ * counts only when `earlierPullErrors` (by `pod/container`, seen at an earlier poll; see `pullErrors`) shows the
+ * kubelet has retried it; a back-off is explained by the pull error seen before it, which its message omits. */
 export function failingPods(
   pods: readonly V1Pod[],
   replicaSetName: string,
-  earlierPullErrors: ReadonlySet<string>,
+  earlierPullErrors: ReadonlyMap<string, string>,
 ): FailingPod[] {
   return pods
     .filter((pod) => (pod.metadata?.ownerReferences ?? []).some((owner) => owner.name === replicaSetName))
@@ -146,29 +146,41 @@ export function failingPods(
       return statuses.flatMap((container): FailingPod[] => {
         const waiting = container.state?.waiting;
         const reason = waiting?.reason ?? '';
-        const stuck =
-          STUCK_REASONS.has(reason) || (reason === PULL_ERROR && earlierPullErrors.has(`${name}/${container.name}`));
+        const key = `${name}/${container.name}`;
+        const stuck = STUCK_REASONS.has(reason) || (reason === PULL_ERROR && earlierPullErrors.has(key));
         if (!stuck) {
           return [];
         }
+        const pulled = reason === 'ImagePullBackOff' ? earlierPullErrors.get(key) : undefined;
         const terminated = container.lastState?.terminated;
         const exit = terminated
           ? ` (last exit code ${terminated.exitCode}${terminated.reason ? `, ${terminated.reason}` : ''})`
           : '';
-        return [{ name, container: container.name, reason, message: `${waiting?.message ?? ''}${exit}`.trim() }];
+        const message = `${waiting?.message ?? ''}${pulled ? `: ${pulled}` : ''}${exit}`.trim();
+        return [{ name, container: container.name, reason, message }];
       });
     });
 }
 
-/** Keys `pod/container` of the containers of `pods` that are failing to pull, to pass to the next poll. */
-export function pullErrors(pods: readonly V1Pod[]): Set<string> {
-  return new Set(
-    pods.flatMap((pod) =>
-      [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]
-        .filter((container) => [PULL_ERROR, 'ImagePullBackOff'].includes(container.state?.waiting?.reason ?? ''))
-        .map((container) => `${pod.metadata?.name ?? ''}/${container.name}`),
-    ),
-  );
+/** The containers of `pods` that are failing to pull (by `pod/container`), each with the kubelet's last pull error
+ * (from an ErrImagePull, kept over a back-off, which does not repeat it), merged into what `earlier` polls saw. */
+export function pullErrors(
+  pods: readonly V1Pod[],
+  earlier: ReadonlyMap<string, string> = new Map(),
+): Map<string, string> {
+  const seen = new Map(earlier);
+  for (const pod of pods) {
+    for (const container of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
+      const waiting = container.state?.waiting;
+      const key = `${pod.metadata?.name ?? ''}/${container.name}`;
+      if (waiting?.reason === PULL_ERROR) {
+        seen.set(key, waiting.message ?? '');
+      } else if (waiting?.reason === 'ImagePullBackOff' && !seen.has(key)) {
+        seen.set(key, '');
+      }
+    }
+  }
+  return seen;
 }
 
 /** The rollout with the failing pods folded in: failed, with the first pod's reason, unless it is complete. */
@@ -196,7 +208,10 @@ export function podFix(pod: FailingPod, image: string, namespace: string): strin
     if (/unauthorized|denied|authentication required|forbidden|40[13]/i.test(said)) {
       return `pull access denied for ${image}: check the repository name and the nodes' registry credentials (imagePullSecrets, or the node role's ECR permissions)`;
     }
-    return `cannot pull ${image}: check the name and tag, and that the nodes can reach the registry`;
+    return (
+      `cannot pull ${image}: check that the tag exists and the repository name is right, and that the nodes may ` +
+      'pull from the registry (imagePullSecrets, or the node role for ECR)'
+    );
   }
   if (pod.reason === 'InvalidImageName') {
     return `${image} is not a valid image reference`;

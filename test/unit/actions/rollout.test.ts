@@ -199,17 +199,29 @@ describe('failingPods', () => {
     'CreateContainerError',
     'RunContainerError',
   ])('fails at once on %s', (reason) => {
-    expect(failingPods([pod('web-new-a', 'web-new', waiting(reason, 'kubelet says'))], 'web-new', new Set())).toEqual([
+    expect(failingPods([pod('web-new-a', 'web-new', waiting(reason, 'kubelet says'))], 'web-new', new Map())).toEqual([
       { name: 'web-new-a', container: 'nginx', reason, message: 'kubelet says' },
     ]);
   });
 
   it('gives a first ErrImagePull another chance, and fails it once the kubelet has retried', () => {
     const pulling = [pod('web-new-a', 'web-new', waiting('ErrImagePull', 'not found'))];
-    expect(failingPods(pulling, 'web-new', new Set())).toEqual([]);
+    expect(failingPods(pulling, 'web-new', new Map())).toEqual([]);
     expect(failingPods(pulling, 'web-new', pullErrors(pulling))).toEqual([
       { name: 'web-new-a', container: 'nginx', reason: 'ErrImagePull', message: 'not found' },
     ]);
+  });
+
+  it('explains a back-off with the pull error seen before it, which the back-off message omits', () => {
+    const pulled = pullErrors([pod('web-new-a', 'web-new', waiting('ErrImagePull', 'nginx:1.30.9: not found'))]);
+    const backingOff = [
+      pod('web-new-a', 'web-new', waiting('ImagePullBackOff', 'Back-off pulling image "nginx:1.30.9"')),
+    ];
+    expect(failingPods(backingOff, 'web-new', pulled)[0]?.message).toBe(
+      'Back-off pulling image "nginx:1.30.9": nginx:1.30.9: not found',
+    );
+    // A back-off seen first keeps the count of pull failures without inventing a cause.
+    expect(pullErrors(backingOff).get('web-new-a/nginx')).toBe('');
   });
 
   it('reports an unschedulable pod with the scheduler message', () => {
@@ -223,7 +235,7 @@ describe('failingPods', () => {
         },
       ],
     });
-    expect(failingPods([pending], 'web-new', new Set())).toEqual([
+    expect(failingPods([pending], 'web-new', new Map())).toEqual([
       {
         name: 'web-new-b',
         container: '',
@@ -247,14 +259,14 @@ describe('failingPods', () => {
         },
       ],
     });
-    expect(failingPods([crashing], 'web-new', new Set())[0]?.message).toBe(
+    expect(failingPods([crashing], 'web-new', new Map())[0]?.message).toBe(
       'back-off 40s restarting failed container (last exit code 1, Error)',
     );
   });
 
   it('ignores the failures of pods of an older revision', () => {
     expect(
-      failingPods([pod('web-old-a', 'web-old', waiting('ImagePullBackOff', 'old image'))], 'web-new', new Set()),
+      failingPods([pod('web-old-a', 'web-old', waiting('ImagePullBackOff', 'old image'))], 'web-new', new Map()),
     ).toEqual([]);
   });
 });
