@@ -14,6 +14,9 @@ import type { Grant, Purpose, Session } from './session.js';
  * `User "u" cannot <verb> resource "<resource>" in API group "<group>" ...`. Every other 403 (ResourceQuota,
  * NamespaceLifecycle, admission webhooks) is the request's fault, not a missing grant. */
 const RBAC_DENIAL = /cannot (\S+) resource "([^"]+)" in API group "([^"]*)"/;
+/** An apply that would create the object is authorized for create separately, and refused without a reason
+ * (k8s.io/apiserver pkg/endpoints/handlers/update.go, withAuthorization): `deployments.apps "x" is forbidden: `. */
+const CREATE_ON_APPLY_DENIAL = /^\S+ "[^"]*" is forbidden: $/;
 
 /** The error for a rejection the action does not handle itself. */
 export function explainRejection(
@@ -27,14 +30,14 @@ export function explainRejection(
   if (httpStatus === 401) {
     return new ClusterAuthenticationError(unauthorized(session, said));
   }
-  const denial = httpStatus === 403 ? RBAC_DENIAL.exec(status.message ?? '') : null;
+  const denial = httpStatus === 403 ? rbacDenial(status.message ?? '', purpose) : undefined;
   if (denial) {
-    const [, verb = purpose.verb, resource = purpose.resource, group = ''] = denial;
+    const { verb, resource, grant } = denial;
     return new ClusterAuthorizationError(
       `cluster "${session.clusterName}" refused action "${purpose.action}": RBAC does not let the function ${verb} ` +
-        `${group ? `${resource}.${group}` : resource} in namespace "${purpose.namespace}" (${said}). Grant "${purpose.grant}" ` +
-        `allows it: ${grantCommand(purpose.namespace, purpose.grant)} (or ./deploy.sh ${session.clusterName} --grant ` +
-        `${purpose.grant}), and check that the function's role is mapped to the group permissions.yml binds.`,
+        `${resource} in namespace "${purpose.namespace}" (${said}). Grant "${grant}" allows it: ` +
+        `${grantCommand(purpose.namespace, grant)} (or ./deploy.sh ${session.clusterName} --grant ${grant}), and ` +
+        "check that the function's role is mapped to the group permissions.yml binds.",
     );
   }
   return new KubernetesApiError(
@@ -81,6 +84,19 @@ export function explainUnreachable(
     `could not reach ${endpoint} (${cause}); ${ending}. Check that the endpoint is reachable from the function: a ` +
       "private endpoint needs the function in the cluster's VPC and 443 open on the cluster security group.",
   );
+}
+
+/** The verb and resource an RBAC denial names, and the grant that allows them; undefined for any other 403. */
+function rbacDenial(message: string, purpose: Purpose): { verb: string; resource: string; grant: Grant } | undefined {
+  const named = RBAC_DENIAL.exec(message);
+  if (named) {
+    const [, verb = purpose.verb, resource = purpose.resource, group = ''] = named;
+    return { verb, resource: group ? `${resource}.${group}` : resource, grant: purpose.grant };
+  }
+  if (purpose.verb === 'patch' && CREATE_ON_APPLY_DENIAL.test(message)) {
+    return { verb: 'create (the apply would create it)', resource: `${purpose.resource}.apps`, grant: 'create' };
+  }
+  return undefined;
 }
 
 /** The exact command that grants `grant` in `namespace`. */
