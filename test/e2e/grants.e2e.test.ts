@@ -91,7 +91,7 @@ describe('the grants of permissions.yml', () => {
     ],
     [
       'delete without the delete grant',
-      ['create', 'observe'],
+      ['create'],
       { action: 'delete', name: 'web' },
       'delete',
       'get deployments.apps',
