@@ -38,7 +38,9 @@ export async function applyAction(session: Session, request: ApplyRequest): Prom
       settled = await apply(session, purpose, request, true, before.metadata?.resourceVersion);
     }
     if (settled.kind === 'ok') {
-      const outcome = outcomeOf(before, settled.body, settled.httpStatus, buildDeployment(request), dryRun);
+      // A retried apply whose first attempt created the object, its answer lost, is still the one that created it.
+      const created = settled.httpStatus === 201 || (before === undefined && settled.uncertain);
+      const outcome = outcomeOf(before, settled.body, created, buildDeployment(request), dryRun);
       return {
         status: dryRun ? 'dry-run' : outcome,
         ...(dryRun ? { wouldBe: outcome } : {}),
@@ -75,12 +77,12 @@ function apply(
 function outcomeOf(
   before: V1Deployment | undefined,
   after: V1Deployment,
-  httpStatus: number,
+  created: boolean,
   config: V1Deployment,
   dryRun: boolean,
 ): ApplyOutcome {
   if (before === undefined) {
-    return httpStatus === 201 ? 'created' : 'configured';
+    return created ? 'created' : 'configured';
   }
   // A dry run stores nothing, so its answer keeps the resourceVersion whatever it would change.
   if (!dryRun && before.metadata?.resourceVersion === after.metadata?.resourceVersion) {
