@@ -9,6 +9,9 @@ export default {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
   },
   testTimeout: 30000,
+  // Jest's default is one worker fewer than the cores: on a 2-core machine that is one, and the end-to-end tests,
+  // which mostly wait on child processes and timers, would run one file at a time.
+  maxWorkers: 2,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.mjs'],
   globalSetup: '<rootDir>/test/support/global-setup.mjs',
   globalTeardown: '<rootDir>/test/support/global-teardown.mjs',

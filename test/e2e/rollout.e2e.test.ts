@@ -209,6 +209,8 @@ describe('action get', () => {
   });
 
   it('names the failing pods of a rollout that cannot finish', async () => {
+    // Past the first pull error, the kubelet backs off for a minute: a single read sees ImagePullBackOff.
+    scope.bed.server.cluster.configure({ kubeletSyncMs: 1, backOffMs: 60_000 });
     const lambda = await scope.environment();
     await lambda.invoke({ name: 'broken', image: BAD_TAG });
     await new Promise((resolve) => setTimeout(resolve, 500));
