@@ -3,14 +3,16 @@
 // Usage: node esbuild.config.mjs <outdir>
 //
 // The function is three files in dist/:
-//   index.mjs             our code (src/), with its source map: stack traces show src/*.ts frames
+//   index.mjs             our code (src/), with its source map: stack traces show src/*.ts frames; the map is
+//                         coarsened to lines (lineMap), which Node decodes at the first stack it formats
 //   vendor.mjs            the libraries our code imports, without a source map: Node (--enable-source-maps) reads
 //                         and measures every line of a file that has a map comment, which for 300 KB of libraries
 //                         costs more at import than our code's whole map
 //   describe-cluster.mjs  the AWS SDK's DescribeCluster, imported only when the function has to discover its cluster
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { decode, encode } from '@jridgewell/sourcemap-codec';
 import { build } from 'esbuild';
 
 /** The @kubernetes/client-node models the function sends or reads (src/kube/client.ts): the bundle keeps only these
@@ -36,6 +38,29 @@ const undiciUnused = {
       });
       return { ...resolved, sideEffects: false };
     });
+  },
+};
+
+/** Node built-ins that a library imports for code the function never runs, with the names imported: @smithy/hash-node
+ * reaches the AWS SDK's shared config file loader through @smithy/core, which esbuild cannot drop, and whose import
+ * of node:fs/promises alone compiled for ~10 ms at every cold start (Lambda's flags make Node reject its code cache).
+ * Each name becomes a function that loads the built-in on its first call. Importing any other name, or a namespace
+ * whose members are read, fails the build, so nothing can silently be undefined. */
+const LAZY_BUILTINS = { 'node:fs/promises': ['readFile'], 'node:os': ['homedir', 'platform', 'release'] };
+
+export const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^node:(fs\/promises|os)$/ }, (args) => ({ path: args.path, namespace: 'lazy' }));
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'lazy' }, ({ path }) => ({
+      contents: LAZY_BUILTINS[path]
+        .map(
+          (name) =>
+            `export function ${name}(...args) { return process.getBuiltinModule(${JSON.stringify(path)}).${name}(...args); }`,
+        )
+        .join('\n'),
+      loader: 'js',
+    }));
   },
 };
 
@@ -156,9 +181,13 @@ export function bundleOptions(entryPoints, outdir) {
 /** A package import (not relative, not node:): the libraries that go to vendor.mjs. */
 const PACKAGE = /^[@\w][\w.-]*(\/[\w.-]+)*(\/.*)?$/;
 
+/** The shipped build's design choices, each of which the benchmark turns off once to measure what it is worth. */
+export const SHIPPED = { keepNames: true, trimModels: true, lineMap: true, lazyBuiltins: true };
+
 /** Builds the function into `outdir`: index.mjs (+ map), vendor.mjs, describe-cluster.mjs. Returns the esbuild
- * metafiles, by file. */
-export async function buildFunction(outdir) {
+ * metafiles, by file. `choices` is for the benchmark; the function is built with SHIPPED. */
+export async function buildFunction(outdir, choices = SHIPPED) {
+  const { keepNames, trimModels, lineMap: coarsen, lazyBuiltins: lazy } = { ...SHIPPED, ...choices };
   const handler = 'src/handler.ts';
   // 1. Which names our code imports from which library, as esbuild itself resolves them (types erased).
   const probe = await build({
@@ -179,7 +208,9 @@ export async function buildFunction(outdir) {
     stdin: { contents: vendorEntry(imports), resolveDir: process.cwd(), sourcefile: 'vendor.mjs', loader: 'js' },
     outdir: undefined,
     outfile: join(outdir, 'vendor.mjs'),
-    plugins: [undiciUnused, trimmedModels()],
+    keepNames,
+    plugins: [undiciUnused, ...(trimModels ? [trimmedModels()] : []), ...(lazy ? [lazyBuiltins] : [])],
+    logOverride: { 'import-is-undefined': 'error' },
   });
   // 3. index.mjs: our code, importing the libraries from ./vendor.mjs, with its source map.
   const index = await build({
@@ -187,11 +218,37 @@ export async function buildFunction(outdir) {
     sourcemap: true,
     sourcesContent: false,
     banner: undefined,
+    keepNames,
     plugins: [externalPackages(() => ({ path: './vendor.mjs', external: true })), siblingEntries],
   });
+  if (coarsen) {
+    const mapFile = join(outdir, 'index.mjs.map');
+    writeFileSync(mapFile, lineMap(readFileSync(mapFile, 'utf8')));
+  }
   // 4. describe-cluster.mjs: the AWS SDK call on its own.
   const describe = await build(bundleOptions({ 'describe-cluster': 'src/aws/describe-cluster.ts' }, outdir));
   return { vendor: vendor.metafile, index: index.metafile, describe: describe.metafile };
+}
+
+/** A source map that maps to source lines, not tokens: of each run of segments on one source line only the first,
+ * and no names. Node (--enable-source-maps) decodes a file's whole map, in JavaScript, when it formats the first stack
+ * through that file: esbuild's map of index.mjs has ~9,500 segments, which under --jitless took ~25 ms at a function's
+ * first error; one per source line is a quarter of them. Frames keep their file and line; the column becomes that of
+ * the line's first mapped token, and the function names are V8's own, which keepNames makes the source's. */
+export function lineMap(json) {
+  const map = JSON.parse(json);
+  const lines = decode(map.mappings).map((segments) => {
+    const kept = [];
+    let previous;
+    for (const segment of segments) {
+      const sourceLine = segment.length === 1 ? undefined : `${segment[1]}:${segment[2]}`;
+      if (sourceLine !== undefined && sourceLine === previous) continue;
+      previous = sourceLine;
+      kept.push(segment.length === 5 ? [segment[0], segment[1], segment[2], segment[3]] : segment);
+    }
+    return kept;
+  });
+  return JSON.stringify({ ...map, mappings: encode(lines), names: [] });
 }
 
 /** `import('./describe-cluster.js')` stays a run-time import of the sibling file. */

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
@@ -466,6 +467,11 @@ describe("the bundle under Lambda's Node.js runtime", () => {
     const frames = trace.slice(1);
     expect(frames.some((frame) => /\/src\/[\w/-]+\.ts:\d+:\d+\)?$/.test(frame))).toBe(true);
     expect(frames.filter((frame) => frame.includes('/dist/'))).toEqual([]);
+    // The map is coarsened to lines (esbuild.config.mjs): the top frame is still the function and line that threw.
+    const source = readFileSync(join(PROJECT_ROOT, 'src/config.ts'), 'utf8').split('\n');
+    const message = source.findIndex((line) => line.includes('is not set but ${set} is'));
+    expect(source[message - 1]).toContain('throw new ConfigurationError(');
+    expect(frames[0]).toBe(`    at readClusterEndpoint (${join(PROJECT_ROOT, 'src/config.ts')}:${message}:5)`);
   });
 
   it("logs the runtime's Invoke Error record with the error's class name as errorType", async () => {
