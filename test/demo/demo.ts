@@ -32,7 +32,9 @@ const STEPS: readonly Step[] = [
 const bold = (text: string): string => (process.stdout.isTTY ? `\u001b[1m${text}\u001b[0m` : text);
 
 async function main(): Promise<void> {
-  const bed = await startTestBed();
+  // The simulated deployment controller and kubelet run, with pods that take a second to become ready, so that
+  // "wait" has a rollout to follow.
+  const bed = await startTestBed({ cluster: { podReadyDelayMs: 1000 } });
   let lambda: LambdaEnvironment | undefined;
   try {
     console.log(
