@@ -4,6 +4,7 @@ export const KUBE_MODEL_ROOTS: string[];
 export function bundleOptions(entryPoints: Record<string, string> | undefined, outdir: string): BuildOptions;
 export interface BuildChoices {
   keepNames: boolean;
+  vendorKeepNames: boolean;
   trimModels: boolean;
   lineMap: boolean;
   lazyBuiltins: boolean;
