@@ -1,14 +1,4 @@
-// npm run bench: compiles bench/run.ts (dependencies stay in node_modules) and runs it.
-import { build } from 'esbuild';
+// npm run bench: compiles bench/run.ts and runs it (npm run bench -- --record keeps the figures in bench/results.json).
+import { runScript } from '../esbuild.config.mjs';
 
-await build({
-  entryPoints: ['bench/run.ts'],
-  outfile: 'bench/out/run.mjs',
-  bundle: true,
-  platform: 'node',
-  target: 'node24',
-  format: 'esm',
-  packages: 'external',
-  logLevel: 'warning',
-});
-await import(new URL('./out/run.mjs', import.meta.url).href);
+await runScript('bench/run.ts', 'bench/out/run.mjs');

@@ -1,14 +1,17 @@
 // The baseline: what most examples do. A fresh token, KubeConfig and API client on every invocation, the package
 // index imported whole, the token in user.token. It mints with the same function as ours, so the comparison is about
-// the client, the connection and the bundle, not the token.
-import { AppsV1Api, KubeConfig } from '@kubernetes/client-node';
+// the client, the connection and the bundle, not the token. It does each action the way its users would write it.
+import { AppsV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node';
 import type { Context } from 'aws-lambda';
 import { mintEksToken } from '../src/aws/token.js';
 
-export async function handler(
-  event: { name?: string } | null,
-  _context: Context,
-): Promise<{ status: string; name: string }> {
+interface NaiveEvent {
+  action?: 'create' | 'apply' | 'get' | 'delete';
+  name?: string;
+  replicas?: number;
+}
+
+export async function handler(event: NaiveEvent | null, _context: Context): Promise<{ status: string; name: string }> {
   const name = event?.name ?? 'nginx-deployment';
   const token = await mintEksToken({
     credentials: {
@@ -31,22 +34,39 @@ export async function handler(
     { name: 'lambda', token },
   );
   const api = kubeConfig.makeApiClient(AppsV1Api);
-  const labels = { app: name };
-  await api.createNamespacedDeployment({
-    namespace: 'default',
-    body: {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name, labels },
-      spec: {
-        replicas: 2,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: { containers: [{ name: 'nginx', image: 'nginx:1.30.0', ports: [{ containerPort: 80 }] }] },
-        },
+  const namespace = 'default';
+  const labels = { app: name, 'app.kubernetes.io/managed-by': 'lambda-eks' };
+  const body: V1Deployment = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace, labels },
+    spec: {
+      replicas: event?.replicas ?? 2,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels },
+        spec: { containers: [{ name: 'nginx', image: 'nginx:1.30.0', ports: [{ containerPort: 80 }] }] },
       },
     },
-  });
+  };
+  const action = event?.action ?? 'create';
+  if (action === 'get') {
+    await api.readNamespacedDeployment({ name, namespace });
+    return { status: 'found', name };
+  }
+  if (action === 'delete') {
+    await api.readNamespacedDeployment({ name, namespace });
+    await api.deleteNamespacedDeployment({ name, namespace });
+    return { status: 'deleted', name };
+  }
+  if (action === 'apply') {
+    await api.readNamespacedDeployment({ name, namespace }).catch(() => undefined);
+    await api.patchNamespacedDeployment(
+      { name, namespace, body, fieldManager: 'lambda-eks', force: true },
+      setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+    );
+    return { status: 'applied', name };
+  }
+  await api.createNamespacedDeployment({ namespace, body });
   return { status: 'created', name };
 }
