@@ -168,6 +168,18 @@ if [[ $public_open == false ]]; then
   if [[ $private_access == True ]]; then
     [[ $subnets != - ]] || die "cluster '$cluster' lists no subnets; cannot place the function in its VPC"
     vpc_overrides=("SubnetIds=$subnets" "VpcId=$vpc_id" "ClusterSecurityGroupId=$cluster_sg")
+    # Answering a CloudFormation custom resource is a PUT to S3: allow 443 to the region's S3 prefix list too.
+    s3_prefix_list=$(aws ec2 describe-managed-prefix-lists --region "$region" --output text \
+      --query "PrefixLists[?ends_with(PrefixListName, '.$region.s3')].PrefixListId | [0]" 2> "$tmp/ec2.err") \
+      || s3_prefix_list=None
+    if [[ $s3_prefix_list == pl-* ]]; then
+      vpc_overrides+=("S3PrefixListId=$s3_prefix_list")
+      info "its security group allows 443 to the cluster and to S3 ($s3_prefix_list, for custom resource answers;" \
+        "S3 needs a NAT gateway or an S3 gateway endpoint in the VPC)"
+    else
+      info "could not find the S3 prefix list of $region ($(tr '\n' ' ' < "$tmp/ec2.err")): the function's" \
+        "security group allows 443 to the cluster only, so it cannot answer CloudFormation custom resources"
+    fi
     if [[ $public_access == True ]]; then
       info "the public endpoint accepts only $public_cidrs: the function will run in $vpc_id ($subnets) and use the private endpoint"
     else

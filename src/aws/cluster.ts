@@ -87,7 +87,8 @@ function describeFailure(clusterName: string, region: string, error: unknown): E
   }
   return new ClusterUnreachableError(
     `could not describe EKS cluster "${clusterName}" in ${region} (${name}: ${detail}); if the function ` +
-      'runs in a VPC without internet access, add an EKS interface endpoint or set CLUSTER_ENDPOINT and CLUSTER_CA_DATA.',
+      'runs in a VPC, set CLUSTER_ENDPOINT and CLUSTER_CA_DATA (deploy.sh does): its security group allows 443 to ' +
+      'the cluster (and S3) only, so DescribeCluster cannot be reached from there.',
     { cause: error },
   );
 }

@@ -57,6 +57,7 @@ interface Scenario {
   roles?: string[];
   mapped?: boolean;
   mappingFails?: boolean;
+  prefixListsFail?: boolean;
   outputs?: Record<string, string>;
   invokeResults?: Record<string, unknown>[];
 }
@@ -436,6 +437,7 @@ describe('deploy.sh', () => {
       'SubnetIds=subnet-0aaa,subnet-0bbb',
       'VpcId=vpc-0a1b2c3d4e5f60718',
       'ClusterSecurityGroupId=sg-0123456789abcdef0',
+      'S3PrefixListId=pl-63a5400a',
     ];
 
     it('runs the function in the cluster VPC when the endpoint is private', async () => {
@@ -463,7 +465,21 @@ describe('deploy.sh', () => {
     ])('runs the function outside a VPC when the endpoint is %s', async (_label, vpc) => {
       const { run, args } = await deployArgs(vpc);
       expect(run.code).toBe(0);
-      expect(args.filter((arg) => /^(SubnetIds|VpcId|ClusterSecurityGroupId)=/.test(arg))).toEqual([]);
+      expect(args.filter((arg) => /^(SubnetIds|VpcId|ClusterSecurityGroupId|S3PrefixListId)=/.test(arg))).toEqual([]);
+    });
+
+    it('still deploys into the VPC, saying custom resources cannot answer, when the S3 prefix list cannot be read', async () => {
+      const run = await runScript('deploy.sh', ['demo', '--no-invoke'], {
+        cluster: cluster('API', { endpointPublicAccess: false, endpointPrivateAccess: true }),
+        prefixListsFail: true,
+      });
+      const args = find(run.calls, 'sam deploy')?.args ?? [];
+      expect(run.code).toBe(0);
+      expect(args).toEqual(expect.arrayContaining(IN_VPC.slice(0, 3)));
+      expect(args.filter((arg) => arg.startsWith('S3PrefixListId='))).toEqual([]);
+      expect(run.stderr).toMatch(
+        /could not find the S3 prefix list of us-west-2 .*UnauthorizedOperation.*cannot answer/s,
+      );
     });
 
     it('stops before building when the public endpoint is restricted and private access is off', async () => {

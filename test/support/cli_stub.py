@@ -95,6 +95,15 @@ def aws(s):
         if cluster is None:
             fail(f"An error occurred (ResourceNotFoundException) when calling the DescribeCluster operation: No cluster found for name: {option('--name')}.")
         answer({"cluster": cluster})
+    elif command == "ec2 describe-managed-prefix-lists":
+        if s.get("prefixListsFail"):
+            fail("An error occurred (UnauthorizedOperation) when calling the DescribeManagedPrefixLists operation: You are not authorized to perform this operation.")
+        region = option("--region")
+        # The AWS-managed lists of a region, as EC2 names them.
+        answer({"PrefixLists": [
+            {"PrefixListId": "pl-02cd2c6b", "PrefixListName": f"com.amazonaws.{region}.dynamodb"},
+            {"PrefixListId": "pl-63a5400a", "PrefixListName": f"com.amazonaws.{region}.s3"},
+        ]})
     elif command == "cloudformation describe-stacks":
         status = stack_status(s)
         if status is None:

@@ -33,6 +33,7 @@ const VPC = {
   SubnetIds: 'subnet-0aaa,subnet-0bbb',
   VpcId: 'vpc-0a1b2c3d4e5f60718',
   ClusterSecurityGroupId: 'sg-0123456789abcdef0',
+  S3PrefixListId: 'pl-63a5400a',
 };
 const ENDPOINT = {
   ClusterEndpoint: 'https://ABCDEF0123456789.gr7.us-west-2.eks.amazonaws.com',
@@ -45,7 +46,8 @@ const COMBINATIONS = [true, false].flatMap((discover) =>
   [true, false].flatMap((accessEntry) =>
     [true, false].map((inVpc) => ({
       label: `${discover ? 'discovering the cluster' : 'with endpoint and CA'}, ${accessEntry ? 'with' : 'without'} an access entry, ${inVpc ? 'in a VPC' : 'outside a VPC'}`,
-      conditions: { DiscoverCluster: discover, MakeAccessEntry: accessEntry, InVpc: inVpc },
+      // In a VPC the values carry the S3 prefix list, as deploy.sh passes it: AnswerThroughS3 follows InVpc.
+      conditions: { DiscoverCluster: discover, MakeAccessEntry: accessEntry, InVpc: inVpc, AnswerThroughS3: inVpc },
       values: {
         ClusterName: 'demo',
         CreateAccessEntry: String(accessEntry),
@@ -100,7 +102,15 @@ describe('template.yml', () => {
     expect(declared).toEqual(expect.arrayContaining(needed));
   });
 
-  it('has exactly the three conditions the combinations below cover', () => {
+  it('in a VPC without an S3 prefix list, allows 443 to the cluster only', () => {
+    const { S3PrefixListId: _none, ...vpcOnly } = VPC;
+    const evaluated = evaluateTemplate(translated, { ClusterName: 'demo', ...ENDPOINT, ...vpcOnly });
+    expect(evaluated.conditions).toMatchObject({ InVpc: true, AnswerThroughS3: false });
+    expect(evaluated.resources['FunctionEgressToS3']).toBeUndefined();
+    expect(evaluated.resources['FunctionSecurityGroup']).toBeDefined();
+  });
+
+  it('has exactly the four conditions the combinations below cover', () => {
     expect(
       entriesOf(at(translated, 'Conditions'))
         .map(([name]) => name)
@@ -225,6 +235,20 @@ describe('template.yml', () => {
                 Description: 'Kubernetes API server',
               },
             ]
+          : undefined,
+      );
+      // A security group with an egress rule has no default allow-all: the custom resource answer (a PUT to S3)
+      // needs its own rule.
+      expect(at(evaluated.resources, 'FunctionEgressToS3', 'Properties')).toEqual(
+        conditions.InVpc
+          ? {
+              GroupId: '<FunctionSecurityGroup.GroupId>',
+              IpProtocol: 'tcp',
+              FromPort: 443,
+              ToPort: 443,
+              DestinationPrefixListId: VPC.S3PrefixListId,
+              Description: 'Amazon S3, for CloudFormation custom resource answers',
+            }
           : undefined,
       );
       expect(at(evaluated.resources, 'ClusterIngressFromFunction', 'Properties')).toEqual(
