@@ -33,7 +33,9 @@ beforeAll(async () => {
 const models: Readonly<Record<string, unknown>> = full;
 
 function attributes(model: string): { name: string; baseName: string; type: string }[] {
-  const map = at(models[model], 'attributeTypeMap');
+  const constructor = models[model];
+  // A model is a class: a function, which at() (for parsed JSON) does not step into.
+  const map: unknown = typeof constructor === 'function' ? Reflect.get(constructor, 'attributeTypeMap') : undefined;
   return Array.isArray(map)
     ? map.map((attribute: unknown) => ({
         name: String(at(attribute, 'name')),
@@ -60,13 +62,31 @@ function fixture(type: string, depth: number): unknown {
   );
 }
 
+/** The full map's models, by their attribute lists: the bundle minifies vendor class names (esbuild keepNames is off
+ * for vendor.mjs), so a class is recognised by what it declares, not by its name. */
+const MODELS_BY_ATTRIBUTES = new Map<string, string>();
+for (const [name, model] of Object.entries(models)) {
+  const key = typeof model === 'function' ? JSON.stringify(Reflect.get(model, 'attributeTypeMap')) : undefined;
+  if (key !== undefined) {
+    const known = MODELS_BY_ATTRIBUTES.get(key);
+    MODELS_BY_ATTRIBUTES.set(key, known === undefined ? name : `${known}|${name}`);
+  }
+}
+
+/** Which model class made `object`: a full-map model's name (or the names of all with the same attributes), or
+ * "Object" for data passed through untyped. */
+function modelOf(object: object): string {
+  const key = JSON.stringify(Reflect.get(object.constructor, 'attributeTypeMap'));
+  return key === undefined ? object.constructor.name : (MODELS_BY_ATTRIBUTES.get(key) ?? 'unknown model');
+}
+
 /** JSON that also records what each value is: a Date, or an instance of which class. */
 function described(value: unknown): string {
   return JSON.stringify(value, function (this: unknown, key: string, inner: unknown) {
     const original: unknown = key === '' ? value : Reflect.get(Object(this), key);
     if (original instanceof Date) return { date: original.toISOString() };
     if (typeof original === 'object' && original !== null && !Array.isArray(original)) {
-      return { class: original.constructor.name, ...Object(inner) };
+      return { class: modelOf(original), ...Object(inner) };
     }
     return inner;
   });
