@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { GROUP } from '../support/fixture.js';
 import { useTestBed } from '../support/hooks.js';
 import { at } from '../support/json.js';
+import { until } from '../support/until.js';
 
 // "wait": the function returns when the rollout is complete, fails fast with RolloutFailedError when pods of the new
 // revision cannot start, and ends with RolloutTimeoutError when the invocation's time runs out first. The stand-in's
@@ -185,17 +186,28 @@ describe('action get', () => {
 
   it('costs one request when the rollout is complete, two when it is not', async () => {
     const lambda = await scope.environment();
-    await lambda.invoke({ name: 'done', wait: true }, 10_000);
-    await lambda.invoke({ name: 'pending', image: SLOW });
+    expect(await lambda.invoke({ name: 'done', wait: true }, 10_000)).toMatchObject({ ok: true });
+    expect(await lambda.invoke({ name: 'pending', image: SLOW })).toMatchObject({ ok: true });
+    // Until the controller has seen the new spec, the Deployment alone says "progressing" (no pods to name yet).
+    await until(
+      () => at(scope.bed.server.deployment('default', 'pending'), 'status', 'observedGeneration') === 1,
+      'the deployment controller observed deployment default/pending',
+    );
     await lambda.invoke({ action: 'get', name: 'pending' });
     scope.bed.server.requests.length = 0;
 
-    await lambda.invoke({ action: 'get', name: 'done' });
+    const done = await lambda.invoke({ action: 'get', name: 'done' });
     const complete = scope.bed.server.requests.length;
-    await lambda.invoke({ action: 'get', name: 'pending' });
+    const pending = await lambda.invoke({ action: 'get', name: 'pending' });
 
+    expect(done).toMatchObject({ ok: true, result: { rollout: { state: 'complete' } } });
+    expect(pending).toMatchObject({ ok: true, result: { rollout: { state: 'progressing' } } });
     expect(complete).toBe(1);
-    expect(scope.bed.server.requests.length - complete).toBe(2);
+    // The Deployment, then its pods: its Progressing condition names the current ReplicaSet.
+    expect(scope.bed.server.requests.slice(complete).map((request) => `${request.method} ${request.path}`)).toEqual([
+      'GET /apis/apps/v1/namespaces/default/deployments/pending',
+      'GET /api/v1/namespaces/default/pods',
+    ]);
   });
 
   it('says absent, not an error, for a Deployment that does not exist', async () => {

@@ -6,6 +6,7 @@ import { at } from '../support/json.js';
 import type { JsonObject } from '../support/kube-apiserver.js';
 import { wire, type WireAnswer, type WireRequest } from '../support/kube-client.js';
 import { kubectlFor, type Kubectl } from '../support/kubectl.js';
+import { until } from '../support/until.js';
 
 // The stand-in against the real kubectl (v1.32): what kubectl prints must be what it prints against a real cluster.
 // Then the answers kubectl does not show in full, checked at the wire against the kube-apiserver sources.
@@ -917,7 +918,10 @@ describe('the API stand-in at the wire', () => {
   it('streams a rollout to kubectl rollout status over a watch, as the cluster moves', async () => {
     await post(deployment('web', IMAGE, 2));
     const watching = kubectl.run(['rollout', 'status', 'deployment/web', '--timeout=15s']);
-    await until(() => scope.bed.server.requests.some((request) => request.query.includes('watch=true')));
+    await until(
+      () => scope.bed.server.requests.some((request) => request.query.includes('watch=true')),
+      'kubectl opened its watch',
+    );
     advance(OBSERVE_MS + READY_MS);
 
     const result = await watching;
@@ -927,11 +931,3 @@ describe('the API stand-in at the wire', () => {
     expect(result.stdout.startsWith('Waiting for deployment spec update to be observed...\n')).toBe(true);
   });
 });
-
-/** Waits (at most 5 s) until `condition` holds. */
-async function until(condition: () => boolean): Promise<void> {
-  for (let waited = 0; !condition(); waited += 10) {
-    if (waited > 5000) throw new Error('condition not met within 5 s');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
