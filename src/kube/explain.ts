@@ -36,8 +36,8 @@ export function explainRejection(
     return new ClusterAuthorizationError(
       `cluster "${session.clusterName}" refused action "${purpose.action}": RBAC does not let the function ${verb} ` +
         `${resource} in namespace "${purpose.namespace}" (${said}). Grant "${grant}" allows it: ` +
-        `${grantCommand(purpose.namespace, grant)} (or ./deploy.sh ${session.clusterName} --grant ${grant}), and ` +
-        "check that the function's role is mapped to the group permissions.yml binds.",
+        `${grantCommand(purpose.namespace, grant)} (from the project directory, as a cluster admin), and check ` +
+        "that the function's role is mapped to the group permissions.yml binds.",
     );
   }
   return new KubernetesApiError(

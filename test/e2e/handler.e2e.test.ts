@@ -131,11 +131,13 @@ describe('the bundled handler, loaded as Lambda loads it', () => {
       '"deployments"',
       '"apps"',
       '"locked"',
-      'permissions.yml',
+      'kubectl apply -n locked -f permissions.yml -l lambda-eks/grant=create',
       'cannot create resource',
     ]) {
       expect(message).toContain(part);
     }
+    // deploy.sh grants in the namespace it is given: a fix without "--namespace locked" would not help.
+    expect(message).not.toMatch(/deploy\.sh(?![^)]*--namespace locked)/);
   });
 
   it('carries the HTTP status and Status reason when the namespace does not exist', async () => {
