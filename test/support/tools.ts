@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
-/** Each command the tests run, and how to install it (README, Build and test). */
+/** Each command the tests run, and how to install it (README, Tests). */
 export const TOOLS = {
   aws: 'the AWS CLI: pip install awscli (or https://aws.amazon.com/cli/)',
   'cfn-lint': 'pip install cfn-lint',
@@ -45,7 +45,7 @@ export function requireTool(tool: Tool, path = process.env['PATH'] ?? ''): strin
     }
   }
   throw new MissingToolError(
-    `test prerequisite missing: "${tool}" is not on PATH. Install it (${TOOLS[tool]}); README, Build and test, ` +
+    `test prerequisite missing: "${tool}" is not on PATH. Install it (${TOOLS[tool]}); README, Tests, ` +
       'lists what the tests need.',
   );
 }
