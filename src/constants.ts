@@ -34,6 +34,11 @@ export const REQUEST_TIMEOUT_MS = 5000;
 export const DEADLINE_RESERVE_SHARE = 0.1;
 export const DEADLINE_RESERVE_MIN_MS = 100;
 export const DEADLINE_RESERVE_MAX_MS = 1000;
+/** A custom resource's action stops this share of the invocation's time (within the bounds below) before the answer
+ * is due, so that the answer to CloudFormation has time for its PUT and retries whatever the action did. */
+export const ANSWER_RESERVE_SHARE = 0.2;
+export const ANSWER_RESERVE_MIN_MS = 1000;
+export const ANSWER_RESERVE_MAX_MS = 10_000;
 /** Below this much time left there is no point starting a request. */
 export const MIN_REQUEST_MS = 50;
 export const RETRY_BASE_DELAY_MS = 100;

@@ -9,7 +9,15 @@ import { deleteAction } from '../actions/delete.js';
 import { fetchDeployment, waitForRollout } from '../actions/observe.js';
 import { openSession } from '../actions/run-action.js';
 import { readConfig, readCredentials, type FunctionConfig } from '../config.js';
-import { CLUSTER_NAME_PATTERN, DNS1123_LABEL, MANAGER, STACK_RESOURCE_ANNOTATION } from '../constants.js';
+import {
+  ANSWER_RESERVE_MAX_MS,
+  ANSWER_RESERVE_MIN_MS,
+  ANSWER_RESERVE_SHARE,
+  CLUSTER_NAME_PATTERN,
+  DNS1123_LABEL,
+  MANAGER,
+  STACK_RESOURCE_ANNOTATION,
+} from '../constants.js';
 import { describeThrown, InvalidEventError, KubernetesApiError } from '../errors.js';
 import type { Session } from '../kube/session.js';
 import { warm } from '../state.js';
@@ -132,7 +140,9 @@ export async function serveCustomResource(event: unknown, context: Context): Pro
   const remainingMs = context.getRemainingTimeInMillis();
   const answerBy = workDeadline(startedAt, remainingMs);
   // The action stops early enough to leave the answer time for its retries.
-  const actionDeadline = answerBy - Math.min(10_000, Math.max(1000, Math.round(remainingMs * 0.2)));
+  const actionDeadline =
+    answerBy -
+    Math.min(ANSWER_RESERVE_MAX_MS, Math.max(ANSWER_RESERVE_MIN_MS, Math.round(remainingMs * ANSWER_RESERVE_SHARE)));
   dropIdleConnection(startedAt);
   let request: CustomResourceRequest;
   try {
