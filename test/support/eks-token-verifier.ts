@@ -1,5 +1,6 @@
-// An EKS token verifier written from the authenticator's rules (shared/eks-token.md), independent of src/: it parses
-// the token as the server does and recomputes the SigV4 signature with node:crypto, as STS would.
+// An EKS token verifier written from the authenticator's rules (kubernetes-sigs/aws-iam-authenticator,
+// pkg/token/token.go, Verify), independent of src/: it parses the token as the server does and recomputes the SigV4
+// signature with node:crypto, as STS would.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 export type Partition = 'aws' | 'aws-cn' | 'aws-us-gov' | 'aws-eusc';

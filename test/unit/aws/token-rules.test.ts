@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import { mintEksToken } from '../../../src/aws/token.js';
 import { verifyEksToken, type VerifierSettings } from '../../support/eks-token-verifier.js';
 
-// The mutations of shared/eks-token.md: a correct verifier rejects each, and accepts the unmutated token.
+// Mutations that aws-iam-authenticator's Verify (pkg/token/token.go) rejects: a correct verifier rejects each, and
+// accepts the unmutated token.
 const SIGNED_AT = new Date('2026-03-01T12:00:00Z');
 const settings: VerifierSettings = {
   clusterName: 'prod',
