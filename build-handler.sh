@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Type-checks the project and bundles the Lambda function into dist/: index.mjs (the handler: template.yml's CodeUri
-# and Handler) and describe-cluster.mjs (the AWS SDK's DescribeCluster, loaded only when the function has no
-# CLUSTER_ENDPOINT), each with its source map.
+# Type-checks the project and bundles the Lambda function into dist/ (esbuild.config.mjs): index.mjs (our code, the
+# handler of template.yml's CodeUri and Handler, with its source map), vendor.mjs (the libraries, without a map) and
+# describe-cluster.mjs (the AWS SDK's DescribeCluster, loaded only when the function has no CLUSTER_ENDPOINT).
 # Usage: ./build-handler.sh [--help]
 set -euo pipefail
 
@@ -10,8 +10,9 @@ case "${1:-}" in
   -h | --help)
     echo "usage: $0"
     echo
-    echo "Type-checks the project (tsc) and bundles the Lambda function with esbuild into dist/: index.mjs (the handler)"
-    echo "and describe-cluster.mjs, each with its source map. Needs node_modules (npm ci). Takes no options but --help."
+    echo "Type-checks the project (tsc) and bundles the Lambda function with esbuild into dist/: index.mjs (the handler,"
+    echo "with its source map), vendor.mjs (the libraries) and describe-cluster.mjs (DescribeCluster, loaded only when"
+    echo "the function has no CLUSTER_ENDPOINT). Needs node_modules (npm ci). Takes no options but --help."
     exit 0
     ;;
 esac
