@@ -109,6 +109,11 @@ else
   selector="$GRANT_LABEL=$grants"
 fi
 
+# A namespace is a DNS-1123 label (the template's Namespace parameter checks the same, but only at sam deploy).
+namespace_pattern='^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$'
+[[ $namespace =~ $namespace_pattern ]] \
+  || usage_error "invalid --namespace '$namespace': a namespace name has lower-case letters, digits and '-' only, starts and ends with a letter or digit, and has at most 63 characters"
+
 # CloudFormation stack names: letters, digits and '-', starting with a letter, at most 128 characters (the API's
 # CreateStack documentation). EKS cluster names may also hold '_' (CreateCluster), so the default replaces it.
 valid_stack_name() {

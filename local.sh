@@ -15,11 +15,12 @@ Builds the function (./build-handler.sh) and runs it once in Docker with
 sam local invoke $FUNCTION --template-file template.yml --event <event-file> --env-vars <env-vars file>.
 
 Arguments:
-  event-file    the event to invoke with (default: events/default.json; samples: events/*.json)
+  event-file    the event to invoke with, relative to the current directory (default: the project's
+                events/default.json; samples: events/*.json)
   -h, --help    print this help and exit
 
 Environment:
-  LAMBDA_EKS_ENV_VARS   the env-vars file (default: events/env.json; copy events/env.example.json and set
+  LAMBDA_EKS_ENV_VARS   the env-vars file (default: the project's events/env.json; copy events/env.example.json and set
                         CLUSTER_NAME, and optionally CLUSTER_ENDPOINT and CLUSTER_CA_DATA)
   AWS_REGION            passed to sam local invoke as --region when set
   The sam CLI reads its own settings (AWS_PROFILE, credentials, ...).
@@ -43,10 +44,23 @@ case "${1:-}" in
   -*) usage_error "unknown option $1" ;;
 esac
 (($# <= 1)) || usage_error "at most one event file"
+# Paths the user gives are relative to where they run the script; the script then works in the project directory.
+caller=$PWD
 cd "$(dirname "$0")"
-event=${1:-events/default.json}
-[[ -f $event ]] || die "no event file $event (samples: $(echo events/*.json | tr ' ' ','))"
-env_vars=${LAMBDA_EKS_ENV_VARS:-events/env.json}
+from_caller() {
+  if [[ $1 == /* || $caller == "$PWD" ]]; then echo "$1"; else echo "$caller/$1"; fi
+}
+event=events/default.json
+[[ -z ${1:-} ]] || event=$(from_caller "$1")
+if [[ ! -f $event ]]; then
+  samples=''
+  for sample in events/*.json; do
+    [[ $sample == events/env.* ]] || samples=${samples:+$samples, }$sample
+  done
+  die "no event file $event (samples: $samples)"
+fi
+env_vars=events/env.json
+[[ -z ${LAMBDA_EKS_ENV_VARS:-} ]] || env_vars=$(from_caller "$LAMBDA_EKS_ENV_VARS")
 if [[ ! -f $env_vars ]]; then
   [[ -z ${LAMBDA_EKS_ENV_VARS:-} ]] || die "no env-vars file $env_vars"
   die "no $env_vars: copy events/env.example.json to events/env.json and set CLUSTER_NAME (and optionally CLUSTER_ENDPOINT/CLUSTER_CA_DATA)"

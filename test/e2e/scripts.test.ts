@@ -151,7 +151,7 @@ async function runScript(
   script: string,
   args: string[],
   scenario: Scenario,
-  options: { tools?: string[]; env?: Record<string, string> } = {},
+  options: { tools?: string[]; env?: Record<string, string>; cwd?: (dir: string) => string } = {},
 ): Promise<Run> {
   const { dir, bin, kubectlEnv } = sandbox(options.tools ?? ALL_TOOLS);
   const log = join(dir, 'calls.jsonl');
@@ -177,7 +177,8 @@ async function runScript(
     ...kubectlEnv,
     ...options.env,
   };
-  const result = await runFile(BASH, [join(dir, script), ...args], { cwd: dir, env }).then(
+  const cwd = options.cwd?.(dir) ?? dir;
+  const result = await runFile(BASH, [join(dir, script), ...args], { cwd, env }).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (error: { code: number; stdout: string; stderr: string }) => ({
       code: error.code,
@@ -342,6 +343,8 @@ describe('deploy.sh', () => {
       [['--grant', 'create,bogus'], /--grant: unknown grant 'bogus' \(choose from create,apply,observe,delete\)/],
       [['--grant', 'create,,apply'], /--grant: unknown grant ''/],
       [['--grant', '*'], /--grant: unknown grant '\*'/],
+      [['--namespace', 'Bad_NS'], /invalid --namespace 'Bad_NS': a namespace name has lower-case letters/],
+      [['--namespace', `a${'b'.repeat(63)}`], /invalid --namespace 'ab+': .*at most 63 characters/],
     ])('refuses %j naming the bad item, before any call', async (args, message) => {
       const run = await runScript('deploy.sh', ['demo', ...args], { cluster: cluster('API') });
 
@@ -757,10 +760,35 @@ describe('local.sh', () => {
     expect(run.stderr).toContain('copy events/env.example.json to events/env.json');
   });
 
-  it('names the missing event file', async () => {
+  it('names the missing event file, and the sample events (not the env-vars files)', async () => {
     const run = await runScript('local.sh', ['events/nope.json'], {});
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('no event file events/nope.json');
+    expect(run.stderr).toContain('no event file events/nope.json (samples: events/apply-dry-run.json, ');
+    expect(run.stderr).toContain('events/get.json');
+    expect(run.stderr).not.toContain('env.example.json');
+  });
+
+  it('reads the event and env-vars files relative to where it is run, not to the project', async () => {
+    const run = await runScript(
+      'local.sh',
+      ['mine.json'],
+      {},
+      {
+        env: { LAMBDA_EKS_ENV_VARS: 'env.json' },
+        cwd: (dir) => {
+          const elsewhere = join(dir, 'elsewhere');
+          mkdirSync(elsewhere);
+          writeFileSync(join(elsewhere, 'mine.json'), '{"action":"get"}');
+          writeFileSync(join(elsewhere, 'env.json'), '{"DeployerFunction":{"CLUSTER_NAME":"demo"}}');
+          return elsewhere;
+        },
+      },
+    );
+
+    expect(run.code).toBe(0);
+    const invoke = find(run.calls, 'sam local invoke');
+    expect(optionOf(invoke, '--event')).toMatch(/\/elsewhere\/mine\.json$/);
+    expect(optionOf(invoke, '--env-vars')).toMatch(/\/elsewhere\/env\.json$/);
   });
 
   it('reports sam and docker missing at once', async () => {
