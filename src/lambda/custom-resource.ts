@@ -9,20 +9,12 @@ import { deleteAction } from '../actions/delete.js';
 import { fetchDeployment, waitForRollout } from '../actions/observe.js';
 import { openSession } from '../actions/run-action.js';
 import { readConfig, readCredentials, type FunctionConfig } from '../config.js';
-import {
-  ANSWER_RESERVE_MAX_MS,
-  ANSWER_RESERVE_MIN_MS,
-  ANSWER_RESERVE_SHARE,
-  CLUSTER_NAME_PATTERN,
-  DNS1123_LABEL,
-  MANAGER,
-  STACK_RESOURCE_ANNOTATION,
-} from '../constants.js';
+import { CLUSTER_NAME_PATTERN, DNS1123_LABEL, MANAGER, STACK_RESOURCE_ANNOTATION } from '../constants.js';
 import { describeThrown, InvalidEventError, KubernetesApiError } from '../errors.js';
 import type { Session } from '../kube/session.js';
 import { warm } from '../state.js';
 import { responseBody, sendResponse, type CfnResponse } from './cfn-response.js';
-import { workDeadline } from './deadline.js';
+import { actionDeadline, workDeadline } from './deadline.js';
 import { dropIdleConnection } from '../kube/http.js';
 import { buildRequest, type Action, type ActionRequest } from './event.js';
 import { truncate } from './fields.js';
@@ -139,10 +131,6 @@ export async function serveCustomResource(event: unknown, context: Context): Pro
   const startedAt = Date.now();
   const remainingMs = context.getRemainingTimeInMillis();
   const answerBy = workDeadline(startedAt, remainingMs);
-  // The action stops early enough to leave the answer time for its retries.
-  const actionDeadline =
-    answerBy -
-    Math.min(ANSWER_RESERVE_MAX_MS, Math.max(ANSWER_RESERVE_MIN_MS, Math.round(remainingMs * ANSWER_RESERVE_SHARE)));
   dropIdleConnection(startedAt);
   let request: CustomResourceRequest;
   try {
@@ -151,7 +139,7 @@ export async function serveCustomResource(event: unknown, context: Context): Pro
     logOutcome(undefined, undefined, startedAt, error);
     throw error;
   }
-  const outcome = await perform(request, startedAt, actionDeadline);
+  const outcome = await perform(request, startedAt, actionDeadline(answerBy, remainingMs));
   const response: CfnResponse = {
     Status: outcome.error === undefined ? 'SUCCESS' : 'FAILED',
     ...(outcome.error === undefined ? {} : { Reason: reasonOf(outcome.error) }),

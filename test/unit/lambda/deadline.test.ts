@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { workDeadline } from '../../../src/lambda/deadline.js';
+import { actionDeadline, workDeadline } from '../../../src/lambda/deadline.js';
 
 describe('workDeadline', () => {
   it.each([
@@ -14,5 +14,18 @@ describe('workDeadline', () => {
     [500, 400],
   ])('keeps the right reserve when %d ms remain', (remaining, usable) => {
     expect(workDeadline(1_000_000, remaining) - 1_000_000).toBe(usable);
+  });
+});
+
+describe('actionDeadline', () => {
+  it.each([
+    // A custom resource's answer keeps at least 1 s for its PUT and retries...
+    [3000, 1000],
+    // ...20 % of the time in between...
+    [30_000, 6000],
+    // ...and at most 10 s.
+    [300_000, 10_000],
+  ])('leaves the answer the right reserve when %d ms remain', (remaining, reserve) => {
+    expect(2_000_000 - actionDeadline(2_000_000, remaining)).toBe(reserve);
   });
 });
