@@ -20,6 +20,11 @@ import { MissingToolError } from './tools.js';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
+/** The sample events in events/ (file names), without the env-vars files of sam local invoke. */
+export function sampleEvents(): string[] {
+  return readdirSync(join(PROJECT_ROOT, 'events')).filter((file) => file.endsWith('.json') && !file.startsWith('env.'));
+}
+
 /** Lambda's runtime interface client, as the managed runtime runs it. */
 const RUNTIME_CLIENT = join(PROJECT_ROOT, 'node_modules/aws-lambda-ric/index.mjs');
 

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { at } from '../support/json.js';
-import { PROJECT_ROOT, readTemplate } from '../support/lambda.js';
+import { PROJECT_ROOT, readTemplate, sampleEvents } from '../support/lambda.js';
 
 // The README is the product's front door: what it lists must be what the code has. Each list here is read from the
 // code (the error classes, the template, the scripts' help, package.json), never copied, so that a new parameter,
@@ -79,9 +79,7 @@ describe('the README', () => {
   });
 
   it('lists every sample event', () => {
-    const events = readdirSync(join(PROJECT_ROOT, 'events')).filter(
-      (file) => file.endsWith('.json') && !file.startsWith('env.'),
-    );
+    const events = sampleEvents();
     expect(events.length).toBeGreaterThanOrEqual(5);
     for (const file of events) expect(README).toContain(`\`${file}\``);
   });

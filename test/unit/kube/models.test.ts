@@ -32,10 +32,14 @@ beforeAll(async () => {
 
 const models: Readonly<Record<string, unknown>> = full;
 
+/** A model class's static attributeTypeMap; undefined for anything else. A class is a function, which at() (for
+ * parsed JSON) does not step into. */
+function attributeTypeMap(model: unknown): unknown {
+  return typeof model === 'function' ? Reflect.get(model, 'attributeTypeMap') : undefined;
+}
+
 function attributes(model: string): { name: string; baseName: string; type: string }[] {
-  const constructor = models[model];
-  // A model is a class: a function, which at() (for parsed JSON) does not step into.
-  const map: unknown = typeof constructor === 'function' ? Reflect.get(constructor, 'attributeTypeMap') : undefined;
+  const map = attributeTypeMap(models[model]);
   return Array.isArray(map)
     ? map.map((attribute: unknown) => ({
         name: String(at(attribute, 'name')),
@@ -66,7 +70,7 @@ function fixture(type: string, depth: number): unknown {
  * for vendor.mjs), so a class is recognised by what it declares, not by its name. */
 const MODELS_BY_ATTRIBUTES = new Map<string, string>();
 for (const [name, model] of Object.entries(models)) {
-  const key = typeof model === 'function' ? JSON.stringify(Reflect.get(model, 'attributeTypeMap')) : undefined;
+  const key = JSON.stringify(attributeTypeMap(model));
   if (key !== undefined) {
     const known = MODELS_BY_ATTRIBUTES.get(key);
     MODELS_BY_ATTRIBUTES.set(key, known === undefined ? name : `${known}|${name}`);
@@ -76,7 +80,7 @@ for (const [name, model] of Object.entries(models)) {
 /** Which model class made `object`: a full-map model's name (or the names of all with the same attributes), or
  * "Object" for data passed through untyped. */
 function modelOf(object: object): string {
-  const key = JSON.stringify(Reflect.get(object.constructor, 'attributeTypeMap'));
+  const key = JSON.stringify(attributeTypeMap(object.constructor));
   return key === undefined ? object.constructor.name : (MODELS_BY_ATTRIBUTES.get(key) ?? 'unknown model');
 }
 

@@ -1,15 +1,13 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { parseEvent } from '../../../src/lambda/event.js';
 import { isCustomResourceRequest, parseCustomResourceRequest } from '../../../src/lambda/custom-resource.js';
 import { at } from '../../support/json.js';
-import { PROJECT_ROOT } from '../../support/lambda.js';
+import { PROJECT_ROOT, sampleEvents } from '../../support/lambda.js';
 
 // The sample events the README and ./local.sh use must be events the function accepts.
-const samples = readdirSync(join(PROJECT_ROOT, 'events')).filter(
-  (file) => file.endsWith('.json') && !file.startsWith('env.'),
-);
+const samples = sampleEvents();
 const sample = (file: string): unknown => JSON.parse(readFileSync(join(PROJECT_ROOT, 'events', file), 'utf8'));
 
 describe('events/', () => {
