@@ -1,80 +1,69 @@
-// The test bed most end-to-end tests share: a PKI, a stand-in API server for cluster "demo" and the environment a
-// Lambda function for it would have.
-import { KubeApiStandIn, type Identity, type RbacRule, type StandInOptions, type Verb } from './kube-apiserver.js';
-import { makeTestPki, type TestPki } from './pki.js';
-import { recordSecrets } from './run-record.js';
+// The test identities of the local cluster: the function's IAM role as STS knows it (test credentials), and what the
+// cluster's access entry maps it to; and the environment a function for that cluster has.
+import type { Identity } from './control-plane/token-webhook.js';
 
 export const CLUSTER_NAME = 'demo';
+export const REGION = 'us-west-2';
 export const ACCESS_KEY_ID = 'ASIAE2ETESTKEY000001';
 export const SECRET_ACCESS_KEY = 'e2e/Secret+Access/Key0000000000000000000';
 export const SESSION_TOKEN = 'IQoJb3JpZ2luX2VjE2e2e//////////wEaCXVzLXdlc3QtMiJGMEQCIFakeSessionToken+AAAA==';
-export const ROLE_USER = 'arn:aws:sts::111122223333:assumed-role/lambda-eks-DeployerFunctionRole/lambda-eks';
+export const ROLE_ARN = 'arn:aws:sts::111122223333:assumed-role/lambda-eks-DeployerFunctionRole/lambda-eks';
+/** The user name of an EKS access entry for an assumed role: the session's ARN. */
+export const ROLE_USER = ROLE_ARN;
+/** The group permissions.yml binds, and template.yml's access entry maps the role to. */
 export const GROUP = 'lambda-deployers';
 
 /** The function's role as STS and the cluster's access entry know it. */
 export const FUNCTION_IDENTITY: Identity = {
+  accessKeyId: ACCESS_KEY_ID,
   secretAccessKey: SECRET_ACCESS_KEY,
   sessionToken: SESSION_TOKEN,
+  arn: ROLE_ARN,
   username: ROLE_USER,
   groups: [GROUP],
 };
 
-export interface TestBed {
-  readonly pki: TestPki;
-  readonly server: KubeApiStandIn;
-  readonly env: Record<string, string>;
-}
+/** The same role after Lambda rotated its credentials: another key, the same user. */
+export const ROTATED_IDENTITY: Identity = {
+  ...FUNCTION_IDENTITY,
+  accessKeyId: 'ASIAE2ETESTKEY000002',
+  secretAccessKey: 'rotated/Secret+Access/Key00000000000000',
+  sessionToken: 'IQoJb3JpZ2luX2VjRotatedSessionToken+BBBB==',
+};
 
-/** What the function's group may do in a namespace it deploys to: everything it needs to create, apply, read,
- * delete and watch the rollout of a Deployment (as the RBAC of template.yaml grants it). */
-export const FUNCTION_RIGHTS: readonly { apiGroup: string; resource: string; verbs: readonly Verb[] }[] = [
-  { apiGroup: 'apps', resource: 'deployments', verbs: ['create', 'get', 'list', 'watch', 'patch', 'delete'] },
-  { apiGroup: 'apps', resource: 'replicasets', verbs: ['get', 'list', 'watch'] },
-  { apiGroup: '', resource: 'pods', verbs: ['get', 'list', 'watch'] },
-];
+/** Another function's role in the same group, for the tests that make its token reviews fail (refuseTokenReviews):
+ * no other test uses it, so that those failures hit nobody else. */
+export const SPARE_IDENTITY: Identity = {
+  accessKeyId: 'ASIAE2ETESTKEY000003',
+  secretAccessKey: 'spare/Secret+Access/Key0000000000000000',
+  sessionToken: 'IQoJb3JpZ2luX2VjSpareSessionToken+CCCC==',
+  arn: 'arn:aws:sts::111122223333:assumed-role/lambda-eks-spare-DeployerFunctionRole/lambda-eks-spare',
+  username: 'arn:aws:sts::111122223333:assumed-role/lambda-eks-spare-DeployerFunctionRole/lambda-eks-spare',
+  groups: [GROUP],
+};
 
-/** The function's rights as RoleBindings in `namespace`. */
-export function functionGrants(namespace: string): RbacRule[] {
-  return FUNCTION_RIGHTS.map((right) => ({ subject: { kind: 'Group', name: GROUP }, namespace, ...right }));
-}
+/** Every identity the local cluster's token webhook knows. */
+export const IDENTITIES: readonly Identity[] = [FUNCTION_IDENTITY, ROTATED_IDENTITY, SPARE_IDENTITY];
 
-/** Starts a stand-in for "demo" whose RBAC lets the function's group do all it needs in default and team-a;
- * namespace "locked" exists without any grant; "missing" does not exist, but is granted (as a ClusterRoleBinding
- * would grant it), so that the request gets as far as the namespace check. Controllers do not run unless
- * `overrides.cluster` turns them on. */
-export async function startTestBed(overrides: Partial<StandInOptions> = {}, pki = makeTestPki()): Promise<TestBed> {
-  const server = new KubeApiStandIn({
-    tls: pki.server,
-    clusterName: CLUSTER_NAME,
-    identities: { [ACCESS_KEY_ID]: FUNCTION_IDENTITY },
-    namespaces: ['default', 'team-a', 'locked'],
-    rbac: [...functionGrants('default'), ...functionGrants('team-a'), ...functionGrants('missing')],
-    ...overrides,
-  });
-  const url = await server.start();
-  recordSecrets(SECRET_ACCESS_KEY, SESSION_TOKEN);
-  return { pki, server, env: functionEnv(url, pki.caData) };
-}
+/** Every secret of the test identities: none may appear in what the function writes or returns. */
+export const IDENTITY_SECRETS: readonly string[] = IDENTITIES.flatMap((identity) => [
+  identity.secretAccessKey,
+  identity.sessionToken ?? '',
+]);
 
-/** The environment of a function configured with an endpoint and CA. */
-export function functionEnv(endpoint: string, caData: string): Record<string, string> {
+/** The environment of a function for the local cluster, configured with its endpoint and CA. */
+export function functionEnv(
+  endpoint: string,
+  caData: string,
+  identity: Identity = FUNCTION_IDENTITY,
+): Record<string, string> {
   return {
     CLUSTER_NAME,
     CLUSTER_ENDPOINT: endpoint,
     CLUSTER_CA_DATA: caData,
-    AWS_REGION: 'us-west-2',
-    AWS_ACCESS_KEY_ID: ACCESS_KEY_ID,
-    AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY,
-    AWS_SESSION_TOKEN: SESSION_TOKEN,
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: identity.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: identity.secretAccessKey,
+    AWS_SESSION_TOKEN: identity.sessionToken ?? '',
   };
-}
-
-/** Every secret a log line or an error must never contain: the credentials and every token the server saw. */
-export function secretsSeenBy(...servers: KubeApiStandIn[]): string[] {
-  const tokens = servers.flatMap((server) =>
-    server.requests.flatMap((request) =>
-      request.authorization ? [request.authorization.replace(/^Bearer /, '')] : [],
-    ),
-  );
-  return [SECRET_ACCESS_KEY, SESSION_TOKEN, ...new Set(tokens)];
 }

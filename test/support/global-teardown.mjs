@@ -1,4 +1,4 @@
-// The secret scan of the whole test run: no line the function wrote and no error message it returned may contain a
+// Stops the run's control plane, then makes the secret scan of the whole test run: no line the function wrote and no error message it returned may contain a
 // token, a secret key or a session token. Fails the run otherwise.
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +14,8 @@ function read(dir, suffix) {
     );
 }
 
-export default function globalTeardown() {
+export default async function globalTeardown() {
+  await globalThis.stopTestRunCluster?.();
   const dir = process.env.LAMBDA_EKS_RUN_RECORD;
   if (!dir) return;
   try {

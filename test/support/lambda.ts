@@ -17,8 +17,9 @@ import { FUNCTION_ARN, FUNCTION_NAME, FUNCTION_VERSION, LOG_GROUP_NAME } from '.
 import { recordOutput } from './run-record.js';
 import { RuntimeApiServer, type InvocationOutcome, type PostedError } from './runtime-api.js';
 import { MissingToolError } from './tools.js';
+import { PROJECT_ROOT } from './paths.js';
 
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export { PROJECT_ROOT };
 
 /** The sample events in events/ (file names), without the env-vars files of sam local invoke. */
 export function sampleEvents(): string[] {

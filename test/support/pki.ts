@@ -1,5 +1,7 @@
 // Test certificates made with the real openssl at test time: a cluster CA, a server certificate for 127.0.0.1 signed
-// by it, and the bad cases a client must refuse (another CA, another host name, expired).
+// by it, the bad cases a client must refuse (another CA, another host name, expired), and what the local control
+// plane needs besides: an admin client certificate (group system:masters, which RBAC's bootstrap policy binds to
+// cluster-admin) and the key pair that signs service account tokens.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +25,10 @@ export interface TestPki {
   readonly wrongHostServer: KeyPair;
   /** Signed by `ca`, for 127.0.0.1, expired. */
   readonly expiredServer: KeyPair;
+  /** A client certificate signed by `ca`: CN lambda-eks-admin, O system:masters. */
+  readonly admin: KeyPair;
+  /** The service account token signing key (`key`) and its public key (`cert` holds the PEM public key). */
+  readonly serviceAccount: KeyPair;
 }
 
 function openssl(dir: string, args: string[], faketime?: string): void {
@@ -50,7 +56,7 @@ function makeCa(dir: string, name: string): void {
     '-out',
     `${name}.crt`,
     '-days',
-    '2',
+    '31',
     '-subj',
     `/CN=${name}`,
     ...extensions,
@@ -58,11 +64,16 @@ function makeCa(dir: string, name: string): void {
 }
 
 function makeLeaf(dir: string, name: string, ca: string, san: string, faketime?: string): void {
-  openssl(dir, ['req', ...NEW_KEY, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`]);
-  writeFileSync(
-    join(dir, `${name}.ext`),
-    `subjectAltName=${san}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`,
-  );
+  issue(dir, name, ca, `/CN=${name}`, `subjectAltName=${san}\nextendedKeyUsage=serverAuth`, faketime);
+}
+
+function makeClient(dir: string, name: string, ca: string, subject: string): void {
+  issue(dir, name, ca, subject, 'extendedKeyUsage=clientAuth');
+}
+
+function issue(dir: string, name: string, ca: string, subject: string, extensions: string, faketime?: string): void {
+  openssl(dir, ['req', ...NEW_KEY, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject]);
+  writeFileSync(join(dir, `${name}.ext`), `${extensions}\nbasicConstraints=CA:FALSE\n`);
   openssl(
     dir,
     [
@@ -78,7 +89,8 @@ function makeLeaf(dir: string, name: string, ca: string, san: string, faketime?:
       '-out',
       `${name}.crt`,
       '-days',
-      '1',
+      // The expired certificate is back-dated 10 days: one day of validity keeps it expired.
+      faketime === undefined ? '30' : '1',
       '-extfile',
       `${name}.ext`,
     ],
@@ -97,6 +109,10 @@ export function makeTestPki(): TestPki {
     makeLeaf(dir, 'other-ca-server', 'other-ca', 'IP:127.0.0.1,DNS:localhost');
     makeLeaf(dir, 'wrong-host', 'cluster-ca', 'DNS:kubernetes.example.com');
     makeLeaf(dir, 'expired', 'cluster-ca', 'IP:127.0.0.1,DNS:localhost', '10 days ago');
+    makeClient(dir, 'admin', 'cluster-ca', '/O=system:masters/CN=lambda-eks-admin');
+    // kube-apiserver signs service account tokens with RS256 or ES256; an EC key is quick to make.
+    openssl(dir, ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-out', 'sa.key']);
+    openssl(dir, ['pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub']);
     const pair = (name: string): KeyPair => ({
       key: readFileSync(join(dir, `${name}.key`), 'utf8'),
       cert: readFileSync(join(dir, `${name}.crt`), 'utf8'),
@@ -109,6 +125,11 @@ export function makeTestPki(): TestPki {
       otherCaServer: pair('other-ca-server'),
       wrongHostServer: pair('wrong-host'),
       expiredServer: pair('expired'),
+      admin: pair('admin'),
+      serviceAccount: {
+        key: readFileSync(join(dir, 'sa.key'), 'utf8'),
+        cert: readFileSync(join(dir, 'sa.pub'), 'utf8'),
+      },
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
