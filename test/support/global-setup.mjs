@@ -1,6 +1,6 @@
 // Creates the directory where every test worker records the function's output and the secrets it held, and starts
 // the run's control plane (test/support/test-run-cluster.ts), unless every test the run selects is a unit test.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -16,8 +16,9 @@ export default async function globalSetup(globalConfig) {
   const runDir = mkdtempSync(join(tmpdir(), 'lambda-eks-run-'));
   process.env.LAMBDA_EKS_RUN_RECORD = runDir;
   if (unitTestsOnly(globalConfig)) return;
-  // In test/out/, as deep as test/support/: the compiled code finds the project from where it is.
-  const outfile = join(process.cwd(), 'test/out/test-run-cluster.mjs');
+  // In test/out/, as deep as test/support/: the compiled code finds the project from where it is. One file per run,
+  // so that two runs at once do not overwrite each other's.
+  const outfile = join(process.cwd(), `test/out/test-run-cluster-${process.pid}.mjs`);
   await build({
     entryPoints: ['test/support/test-run-cluster.ts'],
     outfile,
@@ -29,5 +30,6 @@ export default async function globalSetup(globalConfig) {
     logLevel: 'warning',
   });
   const { startTestRunCluster } = await import(pathToFileURL(outfile).href);
+  rmSync(outfile);
   globalThis.stopTestRunCluster = await startTestRunCluster(runDir);
 }
