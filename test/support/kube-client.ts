@@ -1,12 +1,12 @@
-// A plain HTTPS client for a stand-in, for tests that check answers at the wire (status, headers, the exact body).
+// A plain HTTPS client that speaks to the API server as the function's identity would (a bearer token), for tests
+// that check answers at the wire (status, headers, the exact body) or act as the function outside it.
 import { request } from 'node:https';
-import { parseJson, type Json } from './kube-apiserver/json.js';
 
 export interface WireAnswer {
   readonly status: number;
   readonly contentType: string;
   /** The body parsed as JSON, or its text when it is not JSON. */
-  readonly body: Json | string;
+  readonly body: unknown;
 }
 
 export interface WireRequest {
@@ -40,11 +40,13 @@ export function wire(
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
-          resolve({
-            status: res.statusCode ?? 0,
-            contentType: res.headers['content-type'] ?? '',
-            body: parseJson(text) ?? text,
-          });
+          let body: unknown = text;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            // not JSON: the text
+          }
+          resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'] ?? '', body });
         });
         res.on('error', reject);
       });
