@@ -10,7 +10,10 @@ const agent = new Agent({
   ca: Buffer.from(process.env['CLUSTER_CA_DATA'] ?? '', 'base64').toString('utf8'),
 });
 
-export async function handler(event: { name?: string } | null, _context: Context): Promise<{ status: number }> {
+export async function handler(
+  event: { name?: string; replicas?: number } | null,
+  _context: Context,
+): Promise<{ status: number }> {
   const name = event?.name ?? 'nginx-deployment';
   const { token } = await issueEksToken(
     {
@@ -28,14 +31,14 @@ export async function handler(event: { name?: string } | null, _context: Context
     kind: 'Deployment',
     metadata: { name, labels },
     spec: {
-      replicas: 2,
+      replicas: event?.replicas ?? 2,
       selector: { matchLabels: labels },
       template: { metadata: { labels }, spec: { containers: [{ name: 'nginx', image: 'nginx:1.30.0' }] } },
     },
   });
   const status = await new Promise<number>((resolve, reject) => {
     const req = request(
-      `${process.env['CLUSTER_ENDPOINT'] ?? ''}/apis/apps/v1/namespaces/default/deployments`,
+      `${process.env['CLUSTER_ENDPOINT'] ?? ''}/apis/apps/v1/namespaces/${process.env['NAMESPACE'] ?? 'default'}/deployments`,
       {
         method: 'POST',
         agent,

@@ -34,7 +34,7 @@ export async function handler(event: NaiveEvent | null, _context: Context): Prom
     { name: 'lambda', token },
   );
   const api = kubeConfig.makeApiClient(AppsV1Api);
-  const namespace = 'default';
+  const namespace = process.env['NAMESPACE'] ?? 'default';
   const labels = { app: name, 'app.kubernetes.io/managed-by': 'lambda-eks' };
   const body: V1Deployment = {
     apiVersion: 'apps/v1',

@@ -1,6 +1,7 @@
 // npm run bench: builds our function, a naive baseline and a floor with the same esbuild options, starts each the
 // way Lambda's Node.js bootstrap starts Node for the template's MemorySize (test/support/lambda-bootstrap.mjs), runs
-// them against the local HTTPS API stand-in on 127.0.0.1, and prints a table. It writes bench/out/results.json; with
+// them against the local control plane's real kube-apiserver on 127.0.0.1 (test/support/local-cluster.ts), and prints
+// a table. It writes bench/out/results.json; with
 // --record (npm run bench -- --record) also bench/results.json, the figures the README quotes.
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +15,10 @@ import { mintEksToken } from '../src/aws/token.js';
 import { resetWarmState } from '../src/state.js';
 import { awsCliToken } from '../test/support/aws-cli.js';
 import { CfnReceiver } from '../test/support/cfn-receiver.js';
-import { ACCESS_KEY_ID, SECRET_ACCESS_KEY, SESSION_TOKEN, startTestBed } from '../test/support/fixture.js';
+import { FaultProxy } from '../test/support/fault-proxy.js';
+import { ACCESS_KEY_ID, functionEnv, SECRET_ACCESS_KEY, SESSION_TOKEN } from '../test/support/fixture.js';
+import { restPath } from '../test/support/kube-admin.js';
+import { adminOf, applyGrants, GRANTS, startLocalCluster } from '../test/support/local-cluster.js';
 import { at } from '../test/support/json.js';
 import { lambdaNodeArgs } from '../test/support/lambda-bootstrap.mjs';
 import { templateMemorySize, templateNodeOptions } from '../test/support/lambda.js';
@@ -132,17 +136,31 @@ async function main(): Promise<void> {
     eagerBuiltins: await variant('eager-builtins', { lazyBuiltins: false }),
   };
 
-  // The API server alone, no controllers behind it: its answers cost the same for every subject, so the ratios are
-  // the function's own time (a simulated cluster made the warm figures the stand-in's).
-  const bed = await startTestBed();
+  // The real API server, as the function's own identity with the grants of permissions.yml, through a proxy that
+  // only counts requests and TLS handshakes. Its answers cost the same for every subject, so the ratios are the
+  // function's own time. The events create Deployments of 0 replicas, so that thousands of them do not keep the
+  // controllers, the scheduler and kwok busy with pods while the subjects are measured.
+  const cluster = await startLocalCluster((line) => console.error(`control plane: ${line}`));
+  const admin = adminOf(cluster.info);
+  const proxy = new FaultProxy(cluster.info.endpoint, cluster.info.pki.ca.cert, cluster.info.pki.server);
   const receiver = new CfnReceiver();
   await receiver.start();
+  let namespaces = 0;
+  /** A namespace of its own for each run, with every grant: runs never see each other's objects. */
+  const freshNamespace = async (): Promise<string> => {
+    namespaces += 1;
+    const name = `bench-${namespaces}`;
+    await admin.create(restPath('v1', 'namespaces'), { metadata: { name } });
+    await applyGrants(admin, name, GRANTS);
+    return name;
+  };
   const baseEnv: Record<string, string> = {
     PATH: process.env['PATH'] ?? '',
     TZ: ':UTC',
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(MEMORY_SIZE_MB),
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
-    ...bed.env,
+    ...functionEnv(await proxy.start(), cluster.info.pki.caData),
+    NAMESPACE: await freshNamespace(),
   };
   const invoker = join(ROOT, 'bench/invoker.mjs');
   const results: Record<string, unknown> = {};
@@ -240,19 +258,19 @@ async function main(): Promise<void> {
 
     // Warm: one process per subject and action; latency over the first 200 invocations, RSS over 1,000 creates.
     const warmRun = async (subject: Subject, kind: string, count: number) => {
-      bed.server.reset();
+      proxy.reset();
       receiver.reset();
       const env = {
         ...baseEnv,
+        NAMESPACE: await freshNamespace(),
         BENCH_PREFIX: `${subject.label}-${kind}`,
         BENCH_RESPONSE_URL: receiver.urlFor('bench').split('?')[0] ?? '',
       };
       await lambdaNode([invoker, 'setup', subject.file, '0', kind], env, subject.nodeOptions);
-      bed.server.requests.length = 0;
-      bed.server.handshakes = 0;
+      proxy.reset();
       let handshakesAt200 = 0;
       const poll = setInterval(() => {
-        if (bed.server.requests.length <= WARM_LATENCY) handshakesAt200 = bed.server.handshakes;
+        if (proxy.requests.length <= WARM_LATENCY) handshakesAt200 = proxy.handshakes;
       }, 1);
       try {
         const { line } = await lambdaNode(
@@ -267,7 +285,7 @@ async function main(): Promise<void> {
           p99: percentile(latencies, 99),
           handshakes: handshakesAt200,
           // delete's untimed create before each timed invocation is one request, not counted.
-          requestsPerInvocation: (bed.server.requests.length - (kind === 'delete' ? count : 0)) / count,
+          requestsPerInvocation: (proxy.requests.length - (kind === 'delete' ? count : 0)) / count,
           peakRssMb: num(line, 'maxRssBytes') / 2 ** 20,
           rssGrowthMb: (num(line, 'rssAtEnd') - num(line, 'rssAt100')) / 2 ** 20,
           // What a leak would be: the heap live after a full GC. RSS also counts V8 growing its young generation
@@ -276,6 +294,8 @@ async function main(): Promise<void> {
         };
       } finally {
         clearInterval(poll);
+        // The namespace controller removes what the run made, in the background.
+        await admin.delete(restPath('v1', 'namespaces', undefined, env.NAMESPACE));
       }
     };
     const warm: Record<string, Record<string, Awaited<ReturnType<typeof warmRun>>>> = {
@@ -386,7 +406,9 @@ async function main(): Promise<void> {
     });
   } finally {
     await receiver.stop();
-    await bed.server.stop();
+    await proxy.stop();
+    admin.close();
+    await cluster.stop();
   }
   const json = `${JSON.stringify(results, null, 2)}\n`;
   writeFileSync(join(OUT, 'results.json'), json);
