@@ -3,25 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { CfnReceiver } from '../support/cfn-receiver.js';
-import { useTestBed } from '../support/hooks.js';
+import { uniqueName, useCluster } from '../support/cluster.js';
 import { at } from '../support/json.js';
+import { restPath, type KubeObject } from '../support/kube-admin.js';
 import type { LambdaEnvironment } from '../support/lambda.js';
 
-// The function as a CloudFormation custom resource provider, end to end: the bundle as Lambda runs it, the API
-// stand-in, and a local receiver standing in for the presigned S3 URL each request carries.
+// The function as a CloudFormation custom resource provider, end to end: the bundle as Lambda runs it, the real
+// control plane behind the file's fault proxy, and a local receiver standing in for the presigned S3 URL each request
+// carries.
 const STACK_ID = 'arn:aws:cloudformation:us-west-2:111122223333:stack/web-stack/6a3f1c2e-0000-0000-0000-000000000000';
 const TYPE = 'Custom::KubernetesDeployment';
+/** How long a request that waits for a rollout may take: a real rolling update replaces one pod at a time. */
+const WAIT_TIMEOUT_MS = 60_000;
 const receiver = new CfnReceiver();
-const scope = useTestBed({
-  overrides: {
-    cluster: {
-      observeDelayMs: 20,
-      podReadyDelayMs: 50,
-      images: { 'registry.example.com/slow:1': { readyAfterMs: 120_000 } },
-    },
-  },
-  cleanup: () => receiver.stop(),
-});
+const scope = useCluster({ cleanup: () => receiver.stop() });
 let requestCount = 0;
 
 beforeAll(async () => {
@@ -31,6 +26,20 @@ beforeAll(async () => {
 beforeEach(() => {
   receiver.reset();
 });
+
+const ns = (): string => scope.ns('default');
+/** The PhysicalResourceId of a Deployment of this test's namespace, in the format that never changes. */
+const idOf = (name: string, cluster = 'demo'): string => `lambda-eks/${cluster}/${ns()}/${name}`;
+const deploymentPath = (name: string): string => restPath('apps/v1', 'deployments', ns(), name);
+const deployment = (name: string): Promise<KubeObject | undefined> => scope.admin.get(deploymentPath(name));
+const deploymentNames = async (): Promise<string[]> =>
+  (await scope.admin.list(restPath('apps/v1', 'deployments', ns())))
+    .map((object) => object.metadata?.name ?? '')
+    .sort();
+const podsOf = (name: string): Promise<KubeObject[]> =>
+  scope.admin.list(restPath('v1', 'pods', ns()), { labelSelector: `app.kubernetes.io/instance=${name}` });
+const requestsWith = (method: string): number[] =>
+  scope.proxy.requests.filter((request) => request.method === method).map((request) => request.status);
 
 interface Request {
   readonly RequestType: 'Create' | 'Update' | 'Delete';
@@ -79,82 +88,162 @@ async function send(lambda: LambdaEnvironment, event: Request, timeoutMs = 10_00
   return answers[0] ?? {};
 }
 
+/** The function's `custom resource: nothing to delete` records. */
+const nothingToDelete = (lambda: LambdaEnvironment): Record<string, unknown>[] =>
+  lambda.records().filter((record) => record['message'] === 'custom resource: nothing to delete');
+
+/** Holds every rollout of the test's namespace where it starts: a real ResourceQuota of zero pods, so that the
+ * ReplicaSet controller can create none (the kwok pods of a normal image are ready within 1.5 s). */
+async function holdRollouts(): Promise<void> {
+  const name = 'no-pods';
+  await scope.admin.create(restPath('v1', 'resourcequotas', ns()), {
+    metadata: { name },
+    spec: { hard: { pods: '0' } },
+  });
+  // Once the quota controller has counted the namespace, every admission of a pod sees the quota.
+  await scope.admin.waitFor(
+    restPath('v1', 'resourcequotas', ns(), name),
+    (quota) => at(quota, 'status', 'hard', 'pods') === '0',
+    'the resource quota controller to count the pods',
+  );
+}
+
+/** Makes a real ValidatingAdmissionPolicy deny every Deployment created in the test's namespace with `message`: 422
+ * Invalid by default, 403 Forbidden with reason Forbidden (what a denying webhook answers). Waits until kube-apiserver
+ * enforces it; returns how to delete it and its binding. */
+async function denyDeployments(message: string, reason: 'Forbidden' | undefined): Promise<() => Promise<void>> {
+  const name = uniqueName('deny-deployments');
+  const group = 'admissionregistration.k8s.io/v1';
+  const remove = async (): Promise<void> => {
+    await scope.admin.delete(restPath(group, 'validatingadmissionpolicybindings', undefined, name));
+    await scope.admin.delete(restPath(group, 'validatingadmissionpolicies', undefined, name));
+  };
+  try {
+    await scope.admin.create(restPath(group, 'validatingadmissionpolicies'), {
+      metadata: { name },
+      spec: {
+        failurePolicy: 'Fail',
+        matchConstraints: {
+          resourceRules: [
+            { apiGroups: ['apps'], apiVersions: ['v1'], operations: ['CREATE'], resources: ['deployments'] },
+          ],
+        },
+        validations: [{ expression: 'false', message, ...(reason === undefined ? {} : { reason }) }],
+      },
+    });
+    await scope.admin.create(restPath(group, 'validatingadmissionpolicybindings'), {
+      metadata: { name },
+      spec: {
+        policyName: name,
+        validationActions: ['Deny'],
+        matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns() } } },
+      },
+    });
+    // kube-apiserver loads policies and bindings from its informers: a dry run shows when it enforces them.
+    const probe = {
+      metadata: { name: 'probe' },
+      spec: {
+        selector: { matchLabels: { probe: 'true' } },
+        template: { metadata: { labels: { probe: 'true' } }, spec: { containers: [{ name: 'c', image: 'probe' }] } },
+      },
+    };
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const answer = await scope.admin.send('POST', `${restPath('apps/v1', 'deployments', ns())}?dryRun=All`, {
+        body: probe,
+      });
+      if (JSON.stringify(answer.body).includes(`ValidatingAdmissionPolicy '${name}'`)) break;
+      if (Date.now() > deadline) throw new Error(`policy ${name} not enforced after 30 s: ${answer.status}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  } catch (error) {
+    await remove();
+    throw error;
+  }
+  return remove;
+}
+
 describe('a Custom::KubernetesDeployment', () => {
   it('lives through Create, Update of the image, a rename and its cleanup Delete, and Delete', async () => {
     const lambda = await scope.environment();
-    const properties = { Name: 'web', Namespace: 'default', Replicas: '3', Image: 'nginx:1.30.0', Wait: 'true' };
+    const properties = { Name: 'web', Namespace: ns(), Replicas: '3', Image: 'nginx:1.30.0', Wait: 'true' };
 
-    const created = await send(lambda, request('Create', properties));
+    const created = await send(lambda, request('Create', properties), WAIT_TIMEOUT_MS);
+    const stored = await deployment('web');
     expect(created).toMatchObject({
       Status: 'SUCCESS',
-      PhysicalResourceId: 'lambda-eks/demo/default/web',
+      PhysicalResourceId: idOf('web'),
       StackId: STACK_ID,
       LogicalResourceId: 'Web',
-      Data: {
-        Name: 'web',
-        Namespace: 'default',
-        Status: 'created',
-        Uid: at(scope.bed.server.deployment('default', 'web'), 'metadata', 'uid'),
-      },
+      Data: { Name: 'web', Namespace: ns(), Status: 'created', Uid: stored?.metadata?.uid },
     });
-    expect(at(scope.bed.server.deployment('default', 'web'), 'spec', 'replicas')).toBe(3);
+    expect(stored?.metadata?.annotations?.['lambda-eks/stack-resource']).toBe(`${STACK_ID}#Web`);
+    expect(at(stored, 'spec', 'replicas')).toBe(3);
+    // Wait: the answer came once the rollout was complete.
+    expect(stored?.['status']).toMatchObject({ updatedReplicas: 3, availableReplicas: 3 });
 
     const updated = await send(
       lambda,
       request(
         'Update',
         { ...properties, Image: 'nginx:1.31.0' },
-        { PhysicalResourceId: 'lambda-eks/demo/default/web', OldResourceProperties: properties },
+        { PhysicalResourceId: idOf('web'), OldResourceProperties: properties },
       ),
+      WAIT_TIMEOUT_MS,
     );
     expect(updated).toMatchObject({
       Status: 'SUCCESS',
-      PhysicalResourceId: 'lambda-eks/demo/default/web',
-      Data: { Status: 'configured' },
+      PhysicalResourceId: idOf('web'),
+      Data: { Status: 'configured', Uid: stored?.metadata?.uid },
     });
-    expect(
-      at(scope.bed.server.deployment('default', 'web'), 'spec', 'template', 'spec', 'containers', 0, 'image'),
-    ).toBe('nginx:1.31.0');
+    const afterUpdate = await deployment('web');
+    expect(at(afterUpdate, 'spec', 'template', 'spec', 'containers', 0, 'image')).toBe('nginx:1.31.0');
+    expect(afterUpdate?.['status']).toMatchObject({
+      observedGeneration: afterUpdate?.metadata?.['generation'],
+      replicas: 3,
+      updatedReplicas: 3,
+      availableReplicas: 3,
+    });
 
     const renamed = await send(
       lambda,
       request(
         'Update',
         { ...properties, Name: 'web2' },
-        { PhysicalResourceId: 'lambda-eks/demo/default/web', OldResourceProperties: properties },
+        { PhysicalResourceId: idOf('web'), OldResourceProperties: properties },
       ),
+      WAIT_TIMEOUT_MS,
     );
     expect(renamed).toMatchObject({
       Status: 'SUCCESS',
-      PhysicalResourceId: 'lambda-eks/demo/default/web2',
-      Data: { Status: 'created' },
+      PhysicalResourceId: idOf('web2'),
+      Data: { Name: 'web2', Status: 'created' },
     });
-    expect([...scope.bed.server.deployments.keys()].sort()).toEqual(['default/web', 'default/web2']);
+    expect(await deploymentNames()).toEqual(['web', 'web2']);
 
-    // CloudFormation's cleanup: the Delete of the old id, with the old properties.
-    const cleanup = await send(
-      lambda,
-      request('Delete', properties, { PhysicalResourceId: 'lambda-eks/demo/default/web' }),
-    );
-    expect(cleanup).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'lambda-eks/demo/default/web' });
-    expect([...scope.bed.server.deployments.keys()]).toEqual(['default/web2']);
+    // CloudFormation's cleanup: the Delete of the old id, with the old properties (Wait: the pods are gone too).
+    const cleanup = await send(lambda, request('Delete', properties, { PhysicalResourceId: idOf('web') }), 30_000);
+    expect(cleanup).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: idOf('web') });
+    expect(await deploymentNames()).toEqual(['web2']);
+    expect(await podsOf('web')).toEqual([]);
 
     const deleted = await send(
       lambda,
-      request('Delete', { ...properties, Name: 'web2' }, { PhysicalResourceId: 'lambda-eks/demo/default/web2' }),
+      request('Delete', { ...properties, Name: 'web2' }, { PhysicalResourceId: idOf('web2') }),
+      30_000,
     );
     expect(deleted).toMatchObject({ Status: 'SUCCESS', Data: { Status: 'deleted' } });
-    expect(scope.bed.server.deployments.size).toBe(0);
+    expect(await deploymentNames()).toEqual([]);
 
     const records = lambda.records().filter((record) => record['message'] === 'custom resource');
     expect(records.map((record) => [record['requestType'], record['outcome'], record['physicalResourceId']])).toEqual([
-      ['Create', 'SUCCESS', 'lambda-eks/demo/default/web'],
-      ['Update', 'SUCCESS', 'lambda-eks/demo/default/web'],
-      ['Update', 'SUCCESS', 'lambda-eks/demo/default/web2'],
-      ['Delete', 'SUCCESS', 'lambda-eks/demo/default/web'],
-      ['Delete', 'SUCCESS', 'lambda-eks/demo/default/web2'],
+      ['Create', 'SUCCESS', idOf('web')],
+      ['Update', 'SUCCESS', idOf('web')],
+      ['Update', 'SUCCESS', idOf('web2')],
+      ['Delete', 'SUCCESS', idOf('web')],
+      ['Delete', 'SUCCESS', idOf('web2')],
     ]);
-  });
+  }, 120_000);
 
   it('answers with a PUT, an empty Content-Type and the byte length', async () => {
     const lambda = await scope.environment();
@@ -178,43 +267,54 @@ describe('a Custom::KubernetesDeployment', () => {
   ])('fails a Create with %s, naming it, and its rollback Delete deletes nothing', async (_label, bad, reason) => {
     const lambda = await scope.environment();
     await lambda.invoke({ name: 'web' });
+    const sentBefore = scope.proxy.requests.length;
+    const create = request('Create', { Name: 'web', ...bad });
 
-    const failed = await send(lambda, request('Create', { Name: 'web', ...bad }));
-    expect(failed).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(reason) });
-    expect(String(failed['PhysicalResourceId'])).toMatch(/^lambda-eks\/not-created\//);
+    const failed = await send(lambda, create);
+    expect(failed).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringMatching(reason),
+      PhysicalResourceId: `lambda-eks/not-created/${create.RequestId}`,
+    });
 
     const rollback = await send(
       lambda,
       request('Delete', { Name: 'web', ...bad }, { PhysicalResourceId: String(failed['PhysicalResourceId']) }),
     );
     expect(rollback).toMatchObject({ Status: 'SUCCESS' });
-    expect(scope.bed.server.deployment('default', 'web')).toBeDefined();
+    expect(await deployment('web')).toBeDefined();
+    // Neither request reached the cluster.
+    expect(scope.proxy.requests).toHaveLength(sentBefore);
   });
 
   it('fails a Create of a name that exists and belongs to no stack resource, changing nothing', async () => {
     const lambda = await scope.environment();
     await lambda.invoke({ name: 'web', replicas: 1 });
-    // What a write could change; the controller's status updates move resourceVersion on their own.
-    const specOf = () => {
-      const object = scope.bed.server.deployment('default', 'web');
+    // What a write could change; the controllers' status updates move resourceVersion on their own.
+    const specOf = async () => {
+      const object = await deployment('web');
       return [
         at(object, 'spec'),
         at(object, 'metadata', 'generation'),
         at(object, 'metadata', 'annotations', 'lambda-eks/stack-resource'),
+        at(object, 'metadata', 'uid'),
       ];
     };
-    const before = specOf();
+    const before = await specOf();
 
     const failed = await send(lambda, request('Create', { Name: 'web', Replicas: '5' }));
 
     expect(failed).toMatchObject({
       Status: 'FAILED',
       Reason: expect.stringMatching(
-        /^KubernetesApiError: deployment default\/web already exists and was not created by this stack resource/,
+        new RegExp(
+          `^KubernetesApiError: deployment ${ns()}/web already exists and was not created by this stack resource`,
+        ),
       ),
     });
     expect(String(failed['PhysicalResourceId'])).toMatch(/^lambda-eks\/not-created\//);
-    expect(specOf()).toEqual(before);
+    expect(await specOf()).toEqual(before);
+    expect(before[2]).toBeUndefined();
   });
 
   it('succeeds when Lambda retries a Create that already made its Deployment', async () => {
@@ -230,6 +330,8 @@ describe('a Custom::KubernetesDeployment', () => {
       PhysicalResourceId: first['PhysicalResourceId'],
       Data: { Uid: at(first, 'Data', 'Uid') },
     });
+    expect(at(await deployment('web'), 'metadata', 'uid')).toBe(at(first, 'Data', 'Uid'));
+    expect(await deploymentNames()).toEqual(['web']);
   });
 
   it('retries the answer when S3 fails the first PUTs', async () => {
@@ -243,37 +345,67 @@ describe('a Custom::KubernetesDeployment', () => {
   });
 
   it('answers FAILED, before the deadline, when the rollout outlasts the invocation', async () => {
+    await holdRollouts();
     const lambda = await scope.environment();
     const started = Date.now();
 
-    const answer = await send(
-      lambda,
-      request('Create', { Name: 'slow', Image: 'registry.example.com/slow:1', Wait: 'true' }),
-      6000,
-    );
+    const answer = await send(lambda, request('Create', { Name: 'slow', Wait: 'true' }), 6000);
 
     expect(answer).toMatchObject({
       Status: 'FAILED',
-      PhysicalResourceId: 'lambda-eks/demo/default/slow',
-      Reason: expect.stringMatching(/^RolloutTimeoutError: /),
+      PhysicalResourceId: idOf('slow'),
+      Reason: expect.stringMatching(new RegExp(`^RolloutTimeoutError: deployment ${ns()}/slow `)),
     });
     expect(Date.now() - started).toBeLessThan(6000);
+    // The quota held the rollout: no pod was ever made.
+    expect(await podsOf('slow')).toEqual([]);
   });
 
-  it('cuts a Reason that would make the answer over 4096 bytes, keeping its errorType', async () => {
-    scope.bed.server.inject({
-      kind: 'webhook-denied',
-      webhook: 'policy.example.com',
-      message: `denied: ${'x'.repeat(6000)}`,
-    });
+  it('fails the invocation, before the deadline and without quoting the URL, when S3 never takes the answer', async () => {
+    receiver.failNext(1000);
     const lambda = await scope.environment();
+    const create = request('Create', { Name: 'web' });
 
-    const answer = await send(lambda, request('Create', { Name: 'web' }));
+    const invocation = await lambda.invoke(create, 3000);
 
-    const put = receiver.received.slice(-1)[0];
-    expect(Buffer.byteLength(put?.body ?? '')).toBeLessThanOrEqual(4096);
-    expect(answer).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(/^KubernetesApiError: .*\.\.\.$/) });
+    expect(invocation).toMatchObject({ ok: false, errorType: 'ResponseNotDeliveredError' });
+    expect(invocation.durationMs).toBeLessThan(3000);
+    expect(receiver.received.length).toBeGreaterThan(1);
+    const signature = new URL(String(create['ResponseURL'])).searchParams.get('X-Amz-Signature') ?? '';
+    expect(signature).not.toBe('');
+    expect(JSON.stringify(invocation)).not.toContain(signature);
+    expect(lambda.logs.join('\n')).not.toContain(signature);
+    expect(lambda.records().filter((record) => record['message'] === 'custom resource')).toEqual([
+      expect.objectContaining({ level: 'ERROR', errorType: 'ResponseNotDeliveredError' }),
+    ]);
   });
+
+  it.each([
+    ['403 Forbidden', 'Forbidden' as const, 'HTTP 403 Forbidden'],
+    ['422 Invalid', undefined, 'HTTP 422 Invalid'],
+  ])(
+    'cuts a Reason that would make the answer over 4096 bytes, keeping its errorType (admission %s)',
+    async (_label, reason, said) => {
+      const removePolicy = await denyDeployments(`denied: ${'x'.repeat(6000)}`, reason);
+      try {
+        const lambda = await scope.environment();
+
+        const answer = await send(lambda, request('Create', { Name: 'web' }));
+
+        const put = receiver.received.slice(-1)[0];
+        expect(Buffer.byteLength(put?.body ?? '')).toBeLessThanOrEqual(4096);
+        expect(Buffer.byteLength(put?.body ?? '')).toBeGreaterThan(4000);
+        expect(answer).toMatchObject({
+          Status: 'FAILED',
+          Reason: expect.stringMatching(/^KubernetesApiError: .*\.\.\.$/),
+        });
+        expect(answer['Reason']).toContain(`${said}: deployments.apps "web" is forbidden: ValidatingAdmissionPolicy`);
+        expect(await deployment('web')).toBeUndefined();
+      } finally {
+        await removePolicy();
+      }
+    },
+  );
 
   it('refuses an http:// ResponseURL that is not loopback, without sending anything or quoting it', async () => {
     const lambda = await scope.environment();
@@ -291,7 +423,7 @@ describe('a Custom::KubernetesDeployment', () => {
     });
     expect(!invocation.ok && invocation.errorMessage).not.toContain('secretsig');
     expect(lambda.logs.join('\n')).not.toContain('secretsig');
-    expect(scope.bed.server.requests).toHaveLength(0);
+    expect(scope.proxy.requests).toHaveLength(0);
   });
 
   it('deletes nothing for an id that is not one of its own, and for one whose object another resource made', async () => {
@@ -304,27 +436,156 @@ describe('a Custom::KubernetesDeployment', () => {
     );
     const othersObject = await send(
       lambda,
-      request('Delete', { Name: 'other' }, { PhysicalResourceId: 'lambda-eks/demo/default/other' }),
+      request('Delete', { Name: 'other' }, { PhysicalResourceId: idOf('other') }),
     );
 
     expect(foreignId).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'arn:aws:something:else' });
     expect(othersObject).toMatchObject({ Status: 'SUCCESS', Data: { Status: 'kept' } });
-    expect(scope.bed.server.deployment('default', 'other')).toBeDefined();
+    expect(await deployment('other')).toBeDefined();
+    expect(requestsWith('DELETE')).toEqual([]);
+    expect(nothingToDelete(lambda)).toEqual([
+      expect.objectContaining({
+        level: 'INFO',
+        physicalResourceId: 'arn:aws:something:else',
+        reason: expect.any(String),
+      }),
+      expect.objectContaining({ level: 'INFO', physicalResourceId: idOf('other'), reason: expect.any(String) }),
+    ]);
   });
 
-  it('gets through the reliability faults: a 503, a reset and a lost answer on its requests', async () => {
-    scope.bed.server.inject({ kind: 'status', code: 503 }, { kind: 'reset' });
+  it("deletes nothing for another cluster's id, and answers SUCCESS for an object already gone", async () => {
     const lambda = await scope.environment();
+    await send(lambda, request('Create', { Name: 'web' }));
 
-    const created = await send(lambda, request('Create', { Name: 'web' }));
-    scope.bed.server.inject({ kind: 'delay', ms: 0 }, { kind: 'drop-after-create' });
+    const otherCluster = await send(
+      lambda,
+      request('Delete', { Name: 'web' }, { PhysicalResourceId: idOf('web', 'prod') }),
+    );
+    const gone = await send(lambda, request('Delete', { Name: 'gone' }, { PhysicalResourceId: idOf('gone') }));
+
+    expect(otherCluster).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: idOf('web', 'prod') });
+    expect(otherCluster['Data']).toBeUndefined();
+    expect(gone).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: idOf('gone'), Data: { Status: 'absent' } });
+    expect(await deployment('web')).toBeDefined();
+    expect(requestsWith('DELETE')).toEqual([]);
+    expect(nothingToDelete(lambda)).toEqual([
+      expect.objectContaining({
+        level: 'INFO',
+        physicalResourceId: idOf('web', 'prod'),
+        reason: expect.stringContaining('"prod"'),
+      }),
+      expect.objectContaining({ level: 'INFO', physicalResourceId: idOf('gone'), reason: expect.any(String) }),
+    ]);
+  });
+
+  it('deletes with Wait whatever its other properties say, and answers once the pods are gone', async () => {
+    const lambda = await scope.environment();
+    await send(lambda, request('Create', { Name: 'web', Wait: 'true' }), WAIT_TIMEOUT_MS);
+    expect(await podsOf('web')).toHaveLength(2);
+
     const deleted = await send(
       lambda,
-      request('Delete', { Name: 'web' }, { PhysicalResourceId: 'lambda-eks/demo/default/web' }),
+      request(
+        'Delete',
+        { Name: 'web', Replicas: '3.0', Bogus: 'x', Wait: 'true' },
+        { PhysicalResourceId: idOf('web') },
+      ),
+      30_000,
+    );
+
+    expect(deleted).toMatchObject({ Status: 'SUCCESS', Data: { Status: 'deleted' } });
+    expect(await deployment('web')).toBeUndefined();
+    expect(await podsOf('web')).toEqual([]);
+    // A foreground deletion: the server removed the pods before the Deployment.
+    const deletion = scope.proxy.requests.find((seen) => seen.method === 'DELETE');
+    expect(at(JSON.parse(deletion?.body ?? '{}'), 'propagationPolicy')).toBe('Foreground');
+  });
+
+  it('removes a replacement whose rollout failed before answering FAILED, and keeps the old Deployment', async () => {
+    const lambda = await scope.environment();
+    const old = { Name: 'web' };
+    await send(lambda, request('Create', old));
+    const before = await deployment('web');
+    const replacing = { Name: 'web2', Image: 'nginx:1.30.0-does-not-exist', Wait: 'true' };
+
+    const failed = await send(
+      lambda,
+      request('Update', replacing, { PhysicalResourceId: idOf('web'), OldResourceProperties: old }),
+      WAIT_TIMEOUT_MS,
+    );
+    // CloudFormation rolls back: an Update of the old resource back to its old properties.
+    const rolledBack = await send(
+      lambda,
+      request('Update', old, { PhysicalResourceId: idOf('web'), OldResourceProperties: replacing }),
+    );
+
+    expect(failed).toMatchObject({
+      Status: 'FAILED',
+      PhysicalResourceId: idOf('web'),
+      Reason: expect.stringMatching(/^RolloutFailedError: .*nginx:1\.30\.0-does-not-exist/),
+    });
+    expect(await deployment('web2')).toBeUndefined();
+    expect(requestsWith('DELETE')).toEqual([200]);
+    expect(rolledBack).toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: idOf('web'),
+      Data: { Status: 'unchanged', Uid: before?.metadata?.uid },
+    });
+    expect(await deploymentNames()).toEqual(['web']);
+    expect(lambda.records().filter((record) => record['level'] === 'WARN')).toEqual([]);
+  });
+
+  it('takes over fields of another field manager only when Force is true', async () => {
+    const lambda = await scope.environment();
+    // A template sets Force for every request type: a Create takes it and has nothing to force.
+    const created = await send(lambda, request('Create', { Name: 'web', Replicas: '2', Force: 'true' }));
+    await scope.admin.mergePatch(deploymentPath('web'), { spec: { replicas: 4 } }, 'kubectl-edit');
+
+    const refused = await send(
+      lambda,
+      request('Update', { Name: 'web', Replicas: '3' }, { PhysicalResourceId: idOf('web'), OldResourceProperties: {} }),
+    );
+    const replicasAfterRefusal = at(await deployment('web'), 'spec', 'replicas');
+    const forced = await send(
+      lambda,
+      request(
+        'Update',
+        { Name: 'web', Replicas: '3', Force: 'true' },
+        { PhysicalResourceId: idOf('web'), OldResourceProperties: {} },
+      ),
     );
 
     expect(created).toMatchObject({ Status: 'SUCCESS', Data: { Status: 'created' } });
+    expect(refused).toMatchObject({
+      Status: 'FAILED',
+      PhysicalResourceId: idOf('web'),
+      Reason: expect.stringMatching(/^KubernetesApiError: .*\.spec\.replicas is owned by "kubectl-edit"/),
+    });
+    expect(replicasAfterRefusal).toBe(4);
+    expect(forced).toMatchObject({ Status: 'SUCCESS', Data: { Status: 'configured' } });
+    const after = await deployment('web');
+    expect(at(after, 'spec', 'replicas')).toBe(3);
+    const managedFields = at(after, 'metadata', 'managedFields');
+    const editorsFields = (Array.isArray(managedFields) ? managedFields : []).filter(
+      (entry) => at(entry, 'manager') === 'kubectl-edit',
+    );
+    expect(JSON.stringify(editorsFields)).not.toContain('f:replicas');
+  });
+
+  it('gets through the reliability faults: a 503, a reset and a lost answer on its requests', async () => {
+    scope.proxy.inject([{ kind: 'status', code: 503 }, { kind: 'reset' }]);
+    const lambda = await scope.environment();
+
+    const created = await send(lambda, request('Create', { Name: 'web' }));
+    // The DELETE reaches the server, which deletes the Deployment; its answer is lost on the way back.
+    scope.proxy.inject([{ kind: 'lose-answer' }], ({ method }) => method === 'DELETE');
+    const deleted = await send(lambda, request('Delete', { Name: 'web' }, { PhysicalResourceId: idOf('web') }));
+
+    expect(created).toMatchObject({ Status: 'SUCCESS', Data: { Status: 'created' } });
     expect(deleted).toMatchObject({ Status: 'SUCCESS', Data: { Status: 'deleted' } });
+    expect(requestsWith('POST')).toEqual([503, 0, 201]);
+    expect(requestsWith('DELETE')).toEqual([0, 404]);
+    expect(await deployment('web')).toBeUndefined();
   });
 });
 
@@ -333,10 +594,10 @@ describe('an https ResponseURL', () => {
   let secure: CfnReceiver;
 
   beforeAll(async () => {
-    secure = new CfnReceiver(scope.bed.pki.server);
+    secure = new CfnReceiver(scope.info.pki.server);
     await secure.start();
     dir = mkdtempSync(join(tmpdir(), 'lambda-eks-ca-'));
-    writeFileSync(join(dir, 'ca.pem'), scope.bed.pki.ca.cert);
+    writeFileSync(join(dir, 'ca.pem'), scope.info.pki.ca.cert);
   });
 
   afterAll(async () => {
@@ -346,11 +607,11 @@ describe('an https ResponseURL', () => {
 
   it('is answered over verified TLS', async () => {
     // The receiver's certificate comes from the test CA, which this environment trusts besides the public ones.
-    const lambda = await scope.environment({ ...scope.bed.env, NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem') });
+    const lambda = await scope.environment({ ...scope.env, NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem') });
     const event = { ...request('Create', { Name: 'web' }), ResponseURL: secure.urlFor('tls') };
 
     await lambda.invoke(event);
 
-    expect(secure.answers()).toMatchObject([{ Status: 'SUCCESS', PhysicalResourceId: 'lambda-eks/demo/default/web' }]);
+    expect(secure.answers()).toMatchObject([{ Status: 'SUCCESS', PhysicalResourceId: idOf('web') }]);
   });
 });

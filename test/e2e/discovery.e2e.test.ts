@@ -1,19 +1,22 @@
 import { createServer } from 'node:http';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { describeCluster } from '../../src/aws/describe-cluster.js';
-import { CLUSTER_NAME, SESSION_TOKEN, startTestBed, type TestBed } from '../support/fixture.js';
-import { LambdaEnvironment } from '../support/lambda.js';
+import { useCluster } from '../support/cluster.js';
+import { FaultProxy } from '../support/fault-proxy.js';
+import { CLUSTER_NAME, SESSION_TOKEN } from '../support/fixture.js';
+import { restPath } from '../support/kube-admin.js';
 import { Moto, MOTO_CREDENTIALS } from '../support/moto.js';
+import { makeTestPki } from '../support/pki.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 
 // Without CLUSTER_ENDPOINT and CLUSTER_CA_DATA the function asks EKS DescribeCluster; here EKS is moto, reached
-// through the SDK's standard AWS_ENDPOINT_URL_EKS, and the cluster it describes is the local stand-in.
-let bed: TestBed;
+// through the SDK's standard AWS_ENDPOINT_URL_EKS, and the cluster it describes is the real control plane: its CA, and
+// as its endpoint the file's fault proxy, which serves the cluster's own certificate and records what reaches it.
+const scope = useCluster();
 let moto: Moto;
-const environments: LambdaEnvironment[] = [];
 
 function discoveryEnv(overrides: Record<string, string> = {}): Record<string, string> {
-  const { CLUSTER_ENDPOINT: _endpoint, CLUSTER_CA_DATA: _ca, ...env } = bed.env;
+  const { CLUSTER_ENDPOINT: _endpoint, CLUSTER_CA_DATA: _ca, ...env } = scope.env;
   return {
     ...env,
     AWS_ENDPOINT_URL_EKS: moto.url,
@@ -23,27 +26,19 @@ function discoveryEnv(overrides: Record<string, string> = {}): Record<string, st
   };
 }
 
-async function environment(env: Record<string, string>): Promise<LambdaEnvironment> {
-  const started = await LambdaEnvironment.start(env);
-  environments.push(started);
-  return started;
-}
+const deploymentNames = async (): Promise<string[]> =>
+  (await scope.admin.list(restPath('apps/v1', 'deployments', scope.ns('default'))))
+    .map((object) => object.metadata?.name ?? '')
+    .sort();
 
 beforeAll(async () => {
-  bed = await startTestBed();
-  moto = await Moto.start({ endpoint: bed.server.url, caData: bed.pki.caData });
+  moto = await Moto.start({ endpoint: scope.proxy.url, caData: scope.info.pki.caData });
   await moto.createCluster(CLUSTER_NAME);
   await moto.createCluster('raw-random-ca');
 });
 
-afterEach(async () => {
-  await Promise.all(environments.splice(0).map((lambda) => lambda.stop()));
-  bed.server.reset();
-});
-
 afterAll(async () => {
   await moto.stop();
-  await bed.server.stop();
 });
 
 describe('describeCluster against moto', () => {
@@ -72,7 +67,7 @@ describe('describeCluster against moto', () => {
 
 describe('the bundled handler without CLUSTER_ENDPOINT', () => {
   it('names CLUSTER_NAME when EKS has no such cluster', async () => {
-    const lambda = await environment(discoveryEnv({ CLUSTER_NAME: 'no-such-cluster' }));
+    const lambda = await scope.environment(discoveryEnv({ CLUSTER_NAME: 'no-such-cluster' }));
 
     const invocation = await lambda.invoke({});
 
@@ -81,11 +76,11 @@ describe('the bundled handler without CLUSTER_ENDPOINT', () => {
       errorType: 'ConfigurationError',
       errorMessage: expect.stringMatching(/^CLUSTER_NAME: .*no-such-cluster/),
     });
-    expect(bed.server.requests).toHaveLength(0);
+    expect(scope.proxy.requests).toHaveLength(0);
   });
 
   it('refuses a CA that is not a certificate, and says how to bypass DescribeCluster', async () => {
-    const lambda = await environment(discoveryEnv({ CLUSTER_NAME: 'raw-random-ca' }));
+    const lambda = await scope.environment(discoveryEnv({ CLUSTER_NAME: 'raw-random-ca' }));
 
     const invocation = await lambda.invoke({});
 
@@ -97,7 +92,7 @@ describe('the bundled handler without CLUSTER_ENDPOINT', () => {
   });
 
   it('reports ClusterUnreachableError when EKS cannot be reached', async () => {
-    const lambda = await environment(discoveryEnv({ AWS_ENDPOINT_URL_EKS: 'http://127.0.0.1:9' }));
+    const lambda = await scope.environment(discoveryEnv({ AWS_ENDPOINT_URL_EKS: 'http://127.0.0.1:9' }));
 
     const invocation = await lambda.invoke({}, 3000);
 
@@ -105,27 +100,36 @@ describe('the bundled handler without CLUSTER_ENDPOINT', () => {
   });
 
   it('describes the cluster again when the cached CA no longer matches it (the cluster was recreated)', async () => {
-    const [before, after] = await Promise.all([startTestBed(), startTestBed()]);
-    const proxy = new TcpProxy(Number(new URL(before.server.url).port));
-    const endpoint = await proxy.start();
+    // The same address before and after: a TCP proxy, first to the file's fault proxy (the cluster's CA), then to a
+    // proxy whose certificate comes from a new CA, as a recreated cluster's would. Both reach the one real server, so
+    // what tells the two clusters apart is which proxy each request went through. Six AWS CLI runs (delete and create,
+    // three times) take most of its time: each starts Python, seconds on a busy host.
+    const recreatedPki = makeTestPki();
+    const recreated = new FaultProxy(scope.info.endpoint, scope.info.pki.ca.cert, recreatedPki.server);
+    const recreatedPort = Number(new URL(await recreated.start()).port);
+    const address = new TcpProxy(Number(new URL(scope.proxy.url).port));
+    const endpoint = await address.start();
     try {
-      await moto.recreateCluster(CLUSTER_NAME, { endpoint, caData: before.pki.caData });
-      const lambda = await environment(discoveryEnv());
+      await moto.recreateCluster(CLUSTER_NAME, { endpoint, caData: scope.info.pki.caData });
+      const lambda = await scope.environment(discoveryEnv());
       const first = await lambda.invoke({ name: 'before' });
-      // Same address, new cluster behind it: its certificate comes from another CA.
-      proxy.retarget(Number(new URL(after.server.url).port));
-      await moto.recreateCluster(CLUSTER_NAME, { endpoint, caData: after.pki.caData });
+      address.retarget(recreatedPort);
+      await moto.recreateCluster(CLUSTER_NAME, { endpoint, caData: recreatedPki.caData });
 
       const second = await lambda.invoke({ name: 'after' });
 
       expect(first).toMatchObject({ ok: true, result: { status: 'created' } });
       expect(second).toMatchObject({ ok: true, result: { status: 'created' } });
-      expect([...after.server.deployments.keys()]).toEqual(['default/after']);
+      const seen = (proxy: FaultProxy) =>
+        proxy.requests.map((request) => [request.method, request.body, request.status]);
+      expect(seen(scope.proxy)).toEqual([['POST', expect.stringContaining('"name":"before"'), 201]]);
+      expect(seen(recreated)).toEqual([['POST', expect.stringContaining('"name":"after"'), 201]]);
+      expect(await deploymentNames()).toEqual(['after', 'before']);
     } finally {
-      await moto.recreateCluster(CLUSTER_NAME, { endpoint: bed.server.url, caData: bed.pki.caData });
-      await Promise.all([proxy.stop(), before.server.stop(), after.server.stop()]);
+      await moto.recreateCluster(CLUSTER_NAME, { endpoint: scope.proxy.url, caData: scope.info.pki.caData });
+      await Promise.all([address.stop(), recreated.stop()]);
     }
-  });
+  }, 90_000);
 
   it("never quotes a signature error's canonical request, which holds the session token", async () => {
     // An EKS endpoint answering as AWS does when a signature does not match: the message quotes the canonical request
@@ -143,7 +147,7 @@ describe('the bundled handler without CLUSTER_ENDPOINT', () => {
     const address = eks.address();
     const port = typeof address === 'object' && address ? address.port : 0;
     try {
-      const lambda = await environment(discoveryEnv({ AWS_ENDPOINT_URL_EKS: `http://127.0.0.1:${port}` }));
+      const lambda = await scope.environment(discoveryEnv({ AWS_ENDPOINT_URL_EKS: `http://127.0.0.1:${port}` }));
 
       const invocation = await lambda.invoke({});
 
@@ -161,7 +165,7 @@ describe('the bundled handler without CLUSTER_ENDPOINT', () => {
 
   // Last: it stops moto.
   it('discovers the cluster once and keeps using it while EKS is down', async () => {
-    const lambda = await environment(discoveryEnv());
+    const lambda = await scope.environment(discoveryEnv());
 
     const first = await lambda.invoke({ name: 'discovered' });
     await moto.stop();
@@ -169,5 +173,6 @@ describe('the bundled handler without CLUSTER_ENDPOINT', () => {
 
     expect(first).toMatchObject({ ok: true, result: { status: 'created' } });
     expect(second).toMatchObject({ ok: true, result: { status: 'created' } });
+    expect(await deploymentNames()).toEqual(['discovered', 'discovered-again']);
   });
 });

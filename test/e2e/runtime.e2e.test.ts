@@ -2,10 +2,11 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
+import { useCluster } from '../support/cluster.js';
 import { CLUSTER_NAME } from '../support/fixture.js';
-import { useTestBed } from '../support/hooks.js';
 import { invokeInProcess } from '../support/in-process.js';
 import { DEFAULT_MEMORY_SIZE_MB, lambdaNodeArgs, memorySizeOf } from '../support/lambda-bootstrap.mjs';
+import { restPath } from '../support/kube-admin.js';
 import { MEMORY_SIZE_MB } from '../support/lambda-context.mjs';
 import { PROJECT_ROOT, templateMemorySize, type Invocation } from '../support/lambda.js';
 import { MAX_PAYLOAD_BYTES, RuntimeApiServer } from '../support/runtime-api.js';
@@ -13,8 +14,9 @@ import { MAX_PAYLOAD_BYTES, RuntimeApiServer } from '../support/runtime-api.js';
 // The tests' execution environments run the bundle under Lambda's own Node.js runtime (aws-lambda-ric) against a
 // local Runtime API. These tests pin what that shows: the flags Lambda starts Node with, the Runtime API's answers,
 // the log records as CloudWatch stores them in JSON format, Lambda's application log level, how a thrown error reaches
-// the invoker and the log, and that the in-process runner (which calls src/handler.ts directly) agrees with it.
-const scope = useTestBed();
+// the invoker and the log, and that the in-process runner (which calls src/handler.ts directly) agrees with it. The
+// function talks to the real control plane, through the file's fault proxy.
+const scope = useCluster({ namespaces: { 'team-a': ['create'], locked: [] } });
 
 const ARN = 'arn:aws:lambda:us-west-2:111122223333:function:runtime-api-test';
 
@@ -385,6 +387,7 @@ describe("the bundle under Lambda's Node.js runtime", () => {
         level: 'INFO',
         outcome: 'created',
         cluster: CLUSTER_NAME,
+        namespace: scope.ns('default'),
         name: 'first',
         requestId: first.requestId,
         function_request_id: first.requestId,
@@ -408,12 +411,13 @@ describe("the bundle under Lambda's Node.js runtime", () => {
   });
 
   it('drops the INFO invocation record but keeps WARN retries when the application log level is WARN', async () => {
-    const lambda = await scope.environment({ ...scope.bed.env, AWS_LAMBDA_LOG_LEVEL: 'WARN' });
-    scope.bed.server.inject({ kind: 'status', code: 503 });
+    const lambda = await scope.environment({ ...scope.env, AWS_LAMBDA_LOG_LEVEL: 'WARN' });
+    scope.proxy.inject([{ kind: 'status', code: 503 }]);
 
     const invocation = await lambda.invoke({ name: 'quiet' });
 
     expect(invocation).toMatchObject({ ok: true, result: { status: 'created' } });
+    expect(scope.proxy.requests.map((request) => request.status)).toEqual([503, 201]);
     expect(invocationRecords(lambda.records())).toEqual([]);
     expect(lambda.records().filter((record) => record['message'] === 'retrying')).toHaveLength(1);
     // The function itself honours the level: it does not even write the record Lambda would drop.
@@ -421,8 +425,8 @@ describe("the bundle under Lambda's Node.js runtime", () => {
   });
 
   it('keeps the ERROR invocation record and drops WARN retries when the application log level is ERROR', async () => {
-    const lambda = await scope.environment({ ...scope.bed.env, AWS_LAMBDA_LOG_LEVEL: 'ERROR' });
-    scope.bed.server.inject({ kind: 'status', code: 503 });
+    const lambda = await scope.environment({ ...scope.env, AWS_LAMBDA_LOG_LEVEL: 'ERROR' });
+    scope.proxy.inject([{ kind: 'status', code: 503 }]);
 
     await lambda.invoke({ name: 'fine' });
     const failed = await lambda.invoke({ replicas: 2.5 });
@@ -435,8 +439,8 @@ describe("the bundle under Lambda's Node.js runtime", () => {
   });
 
   it('keeps INFO and WARN records when the application log level is DEBUG', async () => {
-    const lambda = await scope.environment({ ...scope.bed.env, AWS_LAMBDA_LOG_LEVEL: 'DEBUG' });
-    scope.bed.server.inject({ kind: 'status', code: 503 });
+    const lambda = await scope.environment({ ...scope.env, AWS_LAMBDA_LOG_LEVEL: 'DEBUG' });
+    scope.proxy.inject([{ kind: 'status', code: 503 }]);
 
     await lambda.invoke({ name: 'chatty' });
 
@@ -449,7 +453,7 @@ describe("the bundle under Lambda's Node.js runtime", () => {
   });
 
   it('posts a thrown ConfigurationError as errorType, errorMessage and a trace mapped to src/*.ts', async () => {
-    const { CLUSTER_CA_DATA: _dropped, ...env } = scope.bed.env;
+    const { CLUSTER_CA_DATA: _dropped, ...env } = scope.env;
     const lambda = await scope.environment(env);
 
     const invocation = await lambda.invoke({});
@@ -475,7 +479,7 @@ describe("the bundle under Lambda's Node.js runtime", () => {
   });
 
   it("logs the runtime's Invoke Error record with the error's class name as errorType", async () => {
-    const { CLUSTER_CA_DATA: _dropped, ...env } = scope.bed.env;
+    const { CLUSTER_CA_DATA: _dropped, ...env } = scope.env;
     const lambda = await scope.environment(env);
 
     const invocation = await lambda.invoke({});
@@ -538,22 +542,39 @@ function comparable(answer: Answer, records: Record<string, unknown>[]) {
   };
 }
 
+/** A case both runners get: a label, the event (given the test's namespace for an alias), the function's environment
+ * (given the test's), and the status or errorType the real runtime must answer. */
+type AgreementCase = [
+  label: string,
+  eventIn: (ns: (alias: string) => string) => unknown,
+  envFrom: (env: Record<string, string>) => Record<string, string>,
+  outcome: string,
+];
+
 describe("the in-process runner and Lambda's runtime", () => {
-  it.each<[string, unknown, (env: Record<string, string>) => Record<string, string>]>([
-    ['a Deployment created', { name: 'agreed' }, (env) => env],
-    ['a dry run', { name: 'agreed', dryRun: true, namespace: 'team-a' }, (env) => env],
-    ['an invalid event', { replicas: 2.5 }, (env) => env],
-    ['an incomplete configuration', {}, ({ CLUSTER_CA_DATA: _ca, ...env }) => env],
-    ['an RBAC refusal', { namespace: 'locked' }, (env) => env],
-  ])('agree on the answer, errorType, errorMessage and record fields for %s', async (_label, event, envFor) => {
-    const env = envFor(scope.bed.env);
-    const lambda = await scope.environment(env);
-    const real = await lambda.invoke(event);
-    const realRecords = lambda.records();
-    scope.bed.server.reset();
+  it.each<AgreementCase>([
+    ['a Deployment created', () => ({ name: 'agreed' }), (env) => env, 'created'],
+    ['a dry run', (ns) => ({ name: 'agreed', dryRun: true, namespace: ns('team-a') }), (env) => env, 'dry-run'],
+    ['an invalid event', () => ({ replicas: 2.5 }), (env) => env, 'InvalidEventError'],
+    ['an incomplete configuration', () => ({}), ({ CLUSTER_CA_DATA: _ca, ...env }) => env, 'ConfigurationError'],
+    ['an RBAC refusal', (ns) => ({ namespace: ns('locked') }), (env) => env, 'ClusterAuthorizationError'],
+  ])(
+    'agree on the answer, errorType, errorMessage and record fields for %s',
+    async (_label, eventIn, envFrom, outcome) => {
+      const event = eventIn((alias) => scope.ns(alias));
+      const env = envFrom(scope.env);
+      const lambda = await scope.environment(env);
+      const real = await lambda.invoke(event);
+      const realRecords = lambda.records();
+      // The cluster as it was before: the in-process run must create what the real one did, not find it there.
+      const created = restPath('apps/v1', 'deployments', scope.ns('default'), 'agreed');
+      await scope.admin.delete(created);
+      await scope.admin.waitFor(created, (object) => object === undefined, 'the Deployment to be deleted');
 
-    const local = await invokeInProcess(event, env);
+      const local = await invokeInProcess(event, env);
 
-    expect(comparable(local, local.logs)).toEqual(comparable(answerOf(real), realRecords));
-  });
+      expect(real.ok ? real.result['status'] : real.errorType).toBe(outcome);
+      expect(comparable(local, local.logs)).toEqual(comparable(answerOf(real), realRecords));
+    },
+  );
 });
