@@ -21,6 +21,10 @@ export interface TestPki {
   readonly server: KeyPair;
   /** Valid for 127.0.0.1, signed by another CA. */
   readonly otherCaServer: KeyPair;
+  /** That other CA, as a cluster recreated with a new CA has one. */
+  readonly otherCa: KeyPair;
+  /** base64 of `otherCa`'s PEM, as CLUSTER_CA_DATA or DescribeCluster carries it. */
+  readonly otherCaData: string;
   /** Signed by `ca`, but for another host name. */
   readonly wrongHostServer: KeyPair;
   /** Signed by `ca`, for 127.0.0.1, expired. */
@@ -118,11 +122,14 @@ export function makeTestPki(): TestPki {
       cert: readFileSync(join(dir, `${name}.crt`), 'utf8'),
     });
     const ca = pair('cluster-ca');
+    const otherCa = pair('other-ca');
     return {
       ca,
       caData: Buffer.from(ca.cert).toString('base64'),
       server: pair('server'),
       otherCaServer: pair('other-ca-server'),
+      otherCa,
+      otherCaData: Buffer.from(otherCa.cert).toString('base64'),
       wrongHostServer: pair('wrong-host'),
       expiredServer: pair('expired'),
       admin: pair('admin'),

@@ -1,4 +1,5 @@
-// A TCP proxy on 127.0.0.1 between the function and an API server stand-in, playing the network in between: a NAT
+// A TCP proxy on 127.0.0.1 between the function and an HTTPS server (the fault proxy in front of kube-apiserver, or
+// another certificate's), playing the network in between: a NAT
 // or load balancer that resets or silently drops connections left idle, or a cluster recreated behind the same
 // address. TLS passes through untouched: the function still verifies the server it reaches.
 import { connect, createServer, type Server, type Socket } from 'node:net';
