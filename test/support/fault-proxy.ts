@@ -207,15 +207,21 @@ export class FaultProxy {
             delete headersOut['transfer-encoding'];
             if (fault?.kind === 'truncate') {
               res.writeHead(answer.statusCode ?? 502, { ...headersOut, 'content-length': String(payload.length) });
-              res.write(payload.subarray(0, Math.floor(payload.length / 2)));
-              req.socket.destroy();
+              // Close only once the half body is flushed: a destroy in the same tick discards it, and the client would
+              // see a reset with no answer instead of a body cut short.
+              res.write(payload.subarray(0, Math.floor(payload.length / 2)), () => req.socket.destroy());
               return;
             }
             res.writeHead(answer.statusCode ?? 502, { ...headersOut, 'content-length': String(payload.length) });
             res.end(payload);
           };
-          if (fault?.kind === 'delay') setTimeout(send, fault.ms);
-          else send();
+          if (fault?.kind === 'delay') {
+            // Let go as soon as the client hangs up, so that no timer outlives the test.
+            const timer = setTimeout(send, fault.ms);
+            req.socket.once('close', () => clearTimeout(timer));
+          } else {
+            send();
+          }
         });
       },
     );

@@ -4,10 +4,16 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+// Read once, when the module loads: an in-process invocation (in-process.ts) replaces process.env while it runs, and
+// the fault proxy and the token webhook record the tokens they see during that time.
+const RECORD_DIR = process.env['LAMBDA_EKS_RUN_RECORD'];
+
 function append(kind: 'lines' | 'secrets', values: readonly string[]): void {
-  const dir = process.env['LAMBDA_EKS_RUN_RECORD'];
-  if (!dir || values.length === 0) return;
-  appendFileSync(join(dir, `${process.pid}.${kind}`), values.map((value) => `${JSON.stringify(value)}\n`).join(''));
+  if (!RECORD_DIR || values.length === 0) return;
+  appendFileSync(
+    join(RECORD_DIR, `${process.pid}.${kind}`),
+    values.map((value) => `${JSON.stringify(value)}\n`).join(''),
+  );
 }
 
 /** Records output of the function (log lines, error messages). */
