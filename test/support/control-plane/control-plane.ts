@@ -76,7 +76,7 @@ export class ControlPlane {
   private readonly processes: Started[] = [];
   private webhook: TokenWebhook | undefined;
   private admin: KubeAdmin | undefined;
-  private info: ControlPlaneInfo | undefined;
+  private running: ControlPlaneInfo | undefined;
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly options: ControlPlaneOptions) {}
@@ -100,7 +100,7 @@ export class ControlPlane {
       }
       await this.webhook?.stop();
       this.admin?.close();
-      if (this.info !== undefined) rmSync(this.info.dir, { recursive: true, force: true });
+      if (this.running !== undefined) rmSync(this.running.dir, { recursive: true, force: true });
     })();
     return this.stopping;
   }
@@ -110,7 +110,7 @@ export class ControlPlane {
     for (const started of this.processes) {
       if (started.exited === undefined) started.child.kill('SIGKILL');
     }
-    const folder = this.info?.dir ?? dir;
+    const folder = this.running?.dir ?? dir;
     if (folder !== undefined) rmSync(folder, { recursive: true, force: true });
   }
 
@@ -300,7 +300,7 @@ export class ControlPlane {
       START_TIMEOUT_MS,
     );
 
-    this.info = {
+    this.running = {
       clusterName,
       endpoint,
       version,
@@ -310,7 +310,7 @@ export class ControlPlane {
       dir,
       identities,
     };
-    return this.info;
+    return this.running;
   }
 }
 
