@@ -5,6 +5,7 @@
 // Exit status: 0 a result (or a SUCCESS answer), 1 an error (or a FAILED answer), 2 bad usage.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { describeThrown } from '../../src/errors.js';
 import { CfnReceiver } from '../support/cfn-receiver.js';
 import { LambdaEnvironment, resolveHandler } from '../support/lambda.js';
 import { CLUSTER_STATE_FILE, PROJECT_ROOT } from '../support/paths.js';
@@ -80,7 +81,7 @@ async function main(): Promise<number> {
   try {
     event = readEvent(args[0]);
   } catch (error) {
-    console.error(`npm run invoke: cannot read the event ${args[0]}: ${(error as Error).message}`);
+    console.error(`npm run invoke: cannot read the event ${args[0]}: ${describeThrown(error).message}`);
     return 2;
   }
   const env = clusterEnv();
@@ -89,9 +90,9 @@ async function main(): Promise<number> {
   } catch {
     throw new UsageError(`the function is not built (no ${join(PROJECT_ROOT, 'dist/index.mjs')}): run npm run build`);
   }
-  const customResource =
+  const customResource: Record<string, unknown> | undefined =
     typeof event === 'object' && event !== null && !Array.isArray(event) && 'RequestType' in event
-      ? { ...event }
+      ? Object.fromEntries(Object.entries(event))
       : undefined;
   const receiver = customResource !== undefined && servesResponseUrl(customResource) ? new CfnReceiver() : undefined;
   if (receiver !== undefined && customResource !== undefined) {

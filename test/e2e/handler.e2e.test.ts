@@ -125,7 +125,7 @@ describe('the bundled handler, loaded as Lambda loads it', () => {
     ['a secret key STS does not know', { AWS_SECRET_ACCESS_KEY: 'not/the+secret/STS/knows00000000000000000' }],
     ['a token signed for another cluster', { CLUSTER_NAME: 'another-cluster' }],
   ])('explains the identity mapping when the real server answers 401 to %s', async (_label, change) => {
-    if (change.AWS_SECRET_ACCESS_KEY !== undefined) recordSecrets(change.AWS_SECRET_ACCESS_KEY);
+    if ('AWS_SECRET_ACCESS_KEY' in change) recordSecrets(change.AWS_SECRET_ACCESS_KEY);
     const lambda = await environment({ ...scope.env, ...change });
 
     const invocation = await invoke(lambda, {});

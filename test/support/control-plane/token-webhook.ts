@@ -120,10 +120,12 @@ export class TokenWebhook {
 
   private takeRefusal(accessKeyId: string): boolean {
     if (!existsSync(this.options.refusalsFile)) return false;
-    const counts: unknown = JSON.parse(readFileSync(this.options.refusalsFile, 'utf8'));
-    const left: unknown = typeof counts === 'object' && counts !== null ? Reflect.get(counts, accessKeyId) : undefined;
+    const parsed: unknown = JSON.parse(readFileSync(this.options.refusalsFile, 'utf8'));
+    const counts = new Map(Object.entries(typeof parsed === 'object' && parsed !== null ? parsed : {}));
+    const left: unknown = counts.get(accessKeyId);
     if (typeof left !== 'number' || left <= 0) return false;
-    writeFileSync(this.options.refusalsFile, JSON.stringify({ ...counts, [accessKeyId]: left - 1 }));
+    counts.set(accessKeyId, left - 1);
+    writeFileSync(this.options.refusalsFile, JSON.stringify(Object.fromEntries(counts)));
     return true;
   }
 
