@@ -1,29 +1,27 @@
 import { describe, expect, it } from '@jest/globals';
-import { mintEksToken } from '../../src/aws/token.js';
-import { ACCESS_KEY_ID, CLUSTER_NAME, SECRET_ACCESS_KEY, SESSION_TOKEN } from '../support/fixture.js';
-import { useTestBed } from '../support/hooks.js';
+import { useCluster } from '../support/cluster.js';
+import { deploymentPath, foreignDeployment, hold, release } from '../support/cluster-objects.js';
 import { at } from '../support/json.js';
-import type { JsonObject } from '../support/kube-apiserver.js';
-import { wire } from '../support/kube-client.js';
+import { restPath } from '../support/kube-admin.js';
+import { until } from '../support/until.js';
 
-// Action delete: only Deployments this function created or applied, only the object that was checked, and
-// "absent" rather than an error when there is nothing to delete.
-const scope = useTestBed({ overrides: { cluster: { observeDelayMs: 20, podReadyDelayMs: 50, terminationMs: 300 } } });
-const credentials = { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY, sessionToken: SESSION_TOKEN };
+// Action delete, against the real server: only Deployments this function created or applied, only the object that
+// was checked (a uid precondition kube-apiserver enforces), "absent" rather than an error when there is nothing to
+// delete, and with wait a foreground deletion that the garbage collector carries out.
+const scope = useCluster();
+const namespace = () => scope.ns('default');
+const stored = (name: string) => scope.admin.get(deploymentPath(namespace(), name));
+const statuses = () => scope.proxy.requests.map((request) => `${request.method} ${request.status}`);
+const deleteOptions = (index: number): unknown => JSON.parse(scope.proxy.requests[index]?.body ?? 'null');
 
-/** A Deployment as Helm makes it: labelled managed-by Helm. */
-function unmanaged(name: string): JsonObject {
-  const labels = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/managed-by': 'Helm' };
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, namespace: 'default', labels },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: labels },
-      template: { metadata: { labels }, spec: { containers: [{ name: 'nginx', image: 'nginx:1.30.0' }] } },
-    },
-  };
+/** A Deployment as Helm makes it (server-side applied by field manager helm, labelled managed-by Helm unless other
+ * labels are given); answers its uid. */
+async function helmDeployment(
+  name: string,
+  labels: Record<string, string> = { 'app.kubernetes.io/managed-by': 'Helm' },
+): Promise<string | undefined> {
+  const object = foreignDeployment(namespace(), name, labels);
+  return (await scope.admin.apply(deploymentPath(namespace(), name), object, 'helm')).metadata?.uid;
 }
 
 describe('action delete', () => {
@@ -34,110 +32,144 @@ describe('action delete', () => {
     const first = await lambda.invoke({ action: 'delete', name: 'web' });
     const second = await lambda.invoke({ action: 'delete', name: 'web' });
 
+    expect(created).toMatchObject({ ok: true, result: { uid: expect.any(String) } });
     expect(first).toEqual(
       expect.objectContaining({
         ok: true,
-        result: { status: 'deleted', name: 'web', namespace: 'default', uid: created.ok && created.result['uid'] },
+        result: { status: 'deleted', name: 'web', namespace: namespace(), uid: created.ok && created.result['uid'] },
       }),
     );
     expect(second).toEqual(
-      expect.objectContaining({ ok: true, result: { status: 'absent', name: 'web', namespace: 'default' } }),
+      expect.objectContaining({ ok: true, result: { status: 'absent', name: 'web', namespace: namespace() } }),
     );
-    expect(scope.bed.server.deployment('default', 'web')).toBeUndefined();
+    expect(await stored('web')).toBeUndefined();
   });
 
   it('sends the uid it checked as a precondition, with background propagation, in two requests', async () => {
     const lambda = await scope.environment();
-    await lambda.invoke({ name: 'web' });
-    scope.bed.server.requests.length = 0;
+    const created = await lambda.invoke({ name: 'web' });
+    const from = scope.proxy.requests.length;
 
     await lambda.invoke({ action: 'delete', name: 'web' });
 
-    expect(scope.bed.server.requests.map((request) => `${request.method} ${request.status}`)).toEqual([
-      'GET 200',
-      'DELETE 200',
-    ]);
+    expect(statuses().slice(from)).toEqual(['GET 200', 'DELETE 200']);
+    expect(deleteOptions(from + 1)).toMatchObject({
+      propagationPolicy: 'Background',
+      preconditions: { uid: created.ok ? created.result['uid'] : 'the uid create reported' },
+    });
   });
 
   it('waits, with foreground deletion, until the Deployment and its pods are gone', async () => {
     const lambda = await scope.environment();
     await lambda.invoke({ name: 'web', wait: true }, 10_000);
-    expect(scope.bed.server.pods('default').length).toBe(2);
+    expect(await scope.admin.list(restPath('v1', 'pods', namespace()))).toHaveLength(2);
+    const from = scope.proxy.requests.length;
 
     const deleted = await lambda.invoke({ action: 'delete', name: 'web', wait: true }, 10_000);
 
     expect(deleted).toMatchObject({ ok: true, result: { status: 'deleted' } });
-    expect(scope.bed.server.deployment('default', 'web')).toBeUndefined();
-    expect(scope.bed.server.pods('default')).toEqual([]);
-    expect(scope.bed.server.replicaSets('default')).toEqual([]);
+    expect(deleteOptions(from + 1)).toMatchObject({ propagationPolicy: 'Foreground' });
+    expect(await stored('web')).toBeUndefined();
+    expect(await scope.admin.list(restPath('v1', 'pods', namespace()))).toEqual([]);
+    expect(await scope.admin.list(restPath('apps/v1', 'replicasets', namespace()))).toEqual([]);
   });
 
-  it('refuses a Deployment it did not make, with NotManagedError naming it and its manager, and changes nothing', async () => {
-    expect(scope.bed.server.applyAs('helm', unmanaged('theirs')).status).toBe(201);
+  it('fails with RolloutTimeoutError when the deletion outlasts the invocation, and the deletion goes on', async () => {
     const lambda = await scope.environment();
+    await lambda.invoke({ name: 'web' });
+    // Another party's finalizer keeps the Deployment after the garbage collector has done its part.
+    await hold(scope.admin, deploymentPath(namespace(), 'web'));
+    try {
+      const invocation = await lambda.invoke({ action: 'delete', name: 'web', wait: true }, 3000);
 
-    const refused = await lambda.invoke({ action: 'delete', name: 'theirs' });
-
-    expect(refused).toMatchObject({ ok: false, errorType: 'NotManagedError' });
-    const message = refused.ok ? '' : refused.errorMessage;
-    expect(message).toContain('deployment default/theirs');
-    expect(message).toContain('app.kubernetes.io/managed-by label says "Helm"');
-    expect(message).toContain('field managers: helm');
-    expect(scope.bed.server.deployment('default', 'theirs')).toBeDefined();
-    expect(scope.bed.server.requests.map((request) => request.method)).toEqual(['GET']);
+      expect(invocation).toMatchObject({ ok: false, errorType: 'RolloutTimeoutError' });
+      expect(!invocation.ok && invocation.errorMessage).toMatch(
+        new RegExp(`deployment ${namespace()}/web is still being deleted after .* the deletion goes on`),
+      );
+      expect(invocation.durationMs).toBeLessThan(3000);
+      expect(at(await stored('web'), 'metadata', 'deletionTimestamp')).toBeDefined();
+    } finally {
+      await release(scope.admin, deploymentPath(namespace(), 'web'));
+    }
+    await scope.admin.waitFor(deploymentPath(namespace(), 'web'), (object) => object === undefined, 'the deletion');
   });
+
+  it.each([
+    ['it did not make', { 'app.kubernetes.io/managed-by': 'Helm' }, 'app.kubernetes.io/managed-by label says "Helm"'],
+    ['it did not make, unlabelled', {}, 'it has no app.kubernetes.io/managed-by label'],
+  ])(
+    'refuses a Deployment %s, with NotManagedError naming it and its manager, and changes nothing',
+    async (_label, labels, who) => {
+      const uid = await helmDeployment('theirs', labels);
+      const lambda = await scope.environment();
+
+      const refused = await lambda.invoke({ action: 'delete', name: 'theirs' });
+
+      expect(refused).toMatchObject({ ok: false, errorType: 'NotManagedError' });
+      const message = refused.ok ? '' : refused.errorMessage;
+      expect(message).toContain(`deployment ${namespace()}/theirs`);
+      expect(message).toContain(who);
+      // The field managers as the server records them: helm, and any the server added (the deployment controller's
+      // status writes).
+      expect(message).toMatch(/field managers: [^)]*\bhelm\b/);
+      const after = await stored('theirs');
+      expect(after?.metadata?.uid).toBe(uid);
+      expect(at(after, 'metadata', 'deletionTimestamp')).toBeUndefined();
+      expect(statuses()).toEqual(['GET 200']);
+    },
+  );
 
   it.each([
     ['an existing Deployment', true, 'deleted'],
     ['an absent one', false, 'absent'],
   ])('previews the delete of %s with dryRun, deleting nothing', async (_label, exists, wouldBe) => {
     const lambda = await scope.environment();
-    if (exists) await lambda.invoke({ name: 'web' });
+    const created = exists ? await lambda.invoke({ name: 'web' }) : undefined;
+    const from = scope.proxy.requests.length;
 
     const preview = await lambda.invoke({ action: 'delete', name: 'web', dryRun: true });
 
     expect(preview).toMatchObject({ ok: true, result: { status: 'dry-run', wouldBe } });
-    expect(scope.bed.server.deployment('default', 'web') !== undefined).toBe(exists);
+    expect((await stored('web'))?.metadata?.uid).toBe(created?.ok ? created.result['uid'] : undefined);
+    expect(statuses().slice(from)).toEqual(exists ? ['GET 200', 'DELETE 200'] : ['GET 404']);
+    if (exists) expect(scope.proxy.requests[from + 1]?.query.getAll('dryRun')).toEqual(['All']);
   });
 
   it('reports deleted, not absent, when its own delete went through and only the answer was lost', async () => {
     const lambda = await scope.environment();
     await lambda.invoke({ name: 'web' });
-    // The GET is answered; the DELETE is carried out, then the connection drops before the answer.
-    scope.bed.server.inject({ kind: 'delay', ms: 0 }, { kind: 'drop-after-create' });
+    const from = scope.proxy.requests.length;
+    // The GET is answered; the DELETE reaches the server, which deletes, then the connection drops before the answer.
+    scope.proxy.inject([{ kind: 'lose-answer' }], ({ method }) => method === 'DELETE');
 
     const deleted = await lambda.invoke({ action: 'delete', name: 'web' });
 
     expect(deleted).toMatchObject({ ok: true, result: { status: 'deleted' } });
-    expect(scope.bed.server.deployment('default', 'web')).toBeUndefined();
+    expect(statuses().slice(from)).toEqual(['GET 200', 'DELETE 0', 'DELETE 404']);
+    expect(await stored('web')).toBeUndefined();
   });
 
   it('never deletes a Deployment that replaced the one it checked between its read and its delete', async () => {
     const lambda = await scope.environment();
     await lambda.invoke({ name: 'web' });
-    // The function's GET is answered at once; its DELETE is held 800 ms, during which someone else deletes the
-    // Deployment and creates one of the same name that this function does not manage.
-    scope.bed.server.inject({ kind: 'delay', ms: 0 }, { kind: 'delay', ms: 800 });
+    const from = scope.proxy.requests.length;
+    // The server answers the function's GET at once, but the proxy holds the answer 1.5 s, during which someone else
+    // deletes the Deployment and creates one of the same name that this function does not manage.
+    scope.proxy.inject([{ kind: 'delay', ms: 1500 }], ({ method }) => method === 'GET');
     const invocation = lambda.invoke({ action: 'delete', name: 'web' });
-    for (let waited = 0; !scope.bed.server.requests.some((r) => r.method === 'DELETE') && waited < 3000; waited += 10) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    const token = await mintEksToken({
-      credentials,
-      region: 'us-west-2',
-      clusterName: CLUSTER_NAME,
-      signingDate: new Date(),
-    });
-    const send = wire(scope.bed.server.url, scope.bed.pki.ca.cert, token);
-    const path = '/apis/apps/v1/namespaces/default/deployments';
-    expect((await send('DELETE', `${path}/web`)).status).toBe(200);
-    expect((await send('POST', path, { body: unmanaged('web') })).status).toBe(201);
+    await until(() => scope.proxy.requests.length > from, 'the GET');
+    // Time for the server to answer the GET before it changes (it answers in milliseconds; the proxy holds it on).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await scope.admin.delete(deploymentPath(namespace(), 'web'));
+    const replacement = await helmDeployment('web');
 
     const refused = await invocation;
 
     expect(refused).toMatchObject({ ok: false, errorType: 'NotManagedError' });
-    expect(
-      at(scope.bed.server.deployment('default', 'web'), 'metadata', 'labels', 'app.kubernetes.io/managed-by'),
-    ).toBe('Helm');
+    // The DELETE with the checked uid fails its precondition (409); the function reads again and refuses.
+    expect(statuses().slice(from)).toEqual(['GET 200', 'DELETE 409', 'GET 200']);
+    const after = await stored('web');
+    expect(after?.metadata?.uid).toBe(replacement);
+    expect(after?.metadata?.labels?.['app.kubernetes.io/managed-by']).toBe('Helm');
   });
 });
