@@ -1,4 +1,4 @@
-// A stand-in for the presigned S3 URL a CloudFormation custom resource request carries: it records each PUT (method,
+// The receiver of the presigned S3 URL a CloudFormation custom resource request carries: it records each PUT (method,
 // headers, body) and can fail the first ones, as S3 sometimes does. It answers as S3 answers a presigned PUT: 200 with
 // an empty body, or 403 when the method is not PUT (the URL was presigned for PUT only).
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';

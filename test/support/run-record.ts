@@ -1,5 +1,5 @@
 // A record of the whole test run, across jest's workers: every line the function wrote, every error message it
-// returned, and every secret it held (credentials, and each token a stand-in received). The global teardown
+// returned, and every secret it held (credentials, and each token the token webhook or a proxy saw). The global teardown
 // (test/support/global-teardown.mjs) checks that no secret appears in any line.
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// Waiting in tests for something the stand-in does on its own clock (its controllers), bounded.
+// Waiting in tests for something the cluster does on its own clock (its controllers, kwok), bounded.
 
 /** Waits until `condition` holds, checking every 10 ms; throws, naming `what`, after `limitMs`. */
 export async function until(condition: () => boolean, what: string, limitMs = 5000): Promise<void> {
