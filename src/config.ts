@@ -1,6 +1,13 @@
 import { X509Certificate } from 'node:crypto';
 import { lookUpRegion } from './aws/regions.js';
-import { CLUSTER_NAME_PATTERN, DEFAULT_NAMESPACE, DNS1123_LABEL, DNS1123_LABEL_MAX } from './constants.js';
+import {
+  CLUSTER_NAME_PATTERN,
+  DEFAULT_LIST_PAGE_SIZE,
+  DEFAULT_NAMESPACE,
+  DNS1123_LABEL,
+  DNS1123_LABEL_MAX,
+  MAX_LIST_PAGE_SIZE,
+} from './constants.js';
 import { ConfigurationError } from './errors.js';
 
 /** Where the Kubernetes API server is and the CA that signs its certificate. */
@@ -16,6 +23,8 @@ export interface FunctionConfig {
   readonly clusterName: string;
   readonly region: string;
   readonly namespace: string;
+  /** How many pods one list request asks for (LAMBDA_EKS_LIST_PAGE_SIZE). */
+  readonly listPageSize: number;
   /** Set when CLUSTER_ENDPOINT and CLUSTER_CA_DATA are; otherwise the function asks DescribeCluster. */
   readonly cluster: ClusterEndpoint | undefined;
 }
@@ -43,6 +52,7 @@ export function readConfig(env: Env): FunctionConfig {
     region: readRegion(env),
     namespace: readNamespace(env),
     cluster: readClusterEndpoint(env),
+    listPageSize: readListPageSize(env),
   };
 }
 
@@ -159,6 +169,22 @@ function readNamespace(env: Env): string {
     );
   }
   return namespace;
+}
+
+function readListPageSize(env: Env): number {
+  const value = env['LAMBDA_EKS_LIST_PAGE_SIZE']?.trim();
+  if (!value) {
+    return DEFAULT_LIST_PAGE_SIZE;
+  }
+  const size = /^\d{1,4}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(size >= 1 && size <= MAX_LIST_PAGE_SIZE)) {
+    throw new ConfigurationError(
+      `"${value}" is not a page size: give a whole number of pods from 1 to ${MAX_LIST_PAGE_SIZE}, or leave it unset ` +
+        `for ${DEFAULT_LIST_PAGE_SIZE}`,
+      { variable: 'LAMBDA_EKS_LIST_PAGE_SIZE' },
+    );
+  }
+  return size;
 }
 
 function readClusterEndpoint(env: Env): ClusterEndpoint | undefined {

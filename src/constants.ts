@@ -57,8 +57,15 @@ export const MAX_IDLE_CONNECTION_MS = 60_000;
 export const POLL_FIRST_INTERVAL_MS = 1000;
 export const POLL_MAX_INTERVAL_MS = 5000;
 export const POLL_BACKOFF_FACTOR = 1.5;
-/** At most this many failing pods are reported. */
+/** At most this many failing pods are reported; listing pods stops once this many cannot start. */
 export const MAX_REPORTED_PODS = 5;
+/** CreateContainerError and RunContainerError are often transient (a container name still reserved, a runtime
+ * hiccup the kubelet's next sync gets past): a rollout fails on them only once they have lasted this long. */
+export const CONTAINER_ERROR_PERSIST_MS = 30_000;
+/** Pods are listed this many at a time (limit and continue), so that a large Deployment never makes one answer too
+ * large to read; LAMBDA_EKS_LIST_PAGE_SIZE changes it. A pod is 4 to 8 KB of JSON with its managedFields. */
+export const DEFAULT_LIST_PAGE_SIZE = 100;
+export const MAX_LIST_PAGE_SIZE = 500;
 
 /** RFC 1123 label, as Kubernetes validates names and namespaces. */
 export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

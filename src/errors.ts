@@ -1,4 +1,4 @@
-import type { Rollout } from './actions/rollout.js';
+import type { Rollout } from './status/rollout.js';
 
 /** The base of every error the function reports; `name` is what Lambda shows as `errorType`. */
 export abstract class LambdaEksError extends Error {
@@ -55,6 +55,12 @@ export class ClusterUnreachableError extends LambdaEksError {
   override readonly name = 'ClusterUnreachableError';
 }
 
+/** An answer of the API server was larger than the function reads (MAX_RESPONSE_BYTES); not retried, since the same
+ * request would get the same answer. */
+export class ResponseTooLargeError extends LambdaEksError {
+  override readonly name = 'ResponseTooLargeError';
+}
+
 /** The Deployment exists but this function did not create or apply it, so it will not delete it. */
 export class NotManagedError extends LambdaEksError {
   override readonly name = 'NotManagedError';
@@ -66,8 +72,9 @@ export class RolloutFailedError extends LambdaEksError {
   constructor(
     readonly rollout: Rollout,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 

@@ -1,8 +1,8 @@
 import type { Context } from 'aws-lambda';
-import type { ActionResult } from './actions/run-action.js';
+import type { ActionResult } from './deployment/run.js';
 import { isCustomResourceRequest, serveCustomResource, type CustomResourceAnswer } from './lambda/custom-resource.js';
 import { serveDirect } from './lambda/direct.js';
-import { beginInvocationLog } from './lambda/log.js';
+import { beginInvocationLog } from './log.js';
 
 export type { ActionResult, CustomResourceAnswer };
 

@@ -24,7 +24,7 @@ import { MANAGER } from '../constants.js';
 import { describeThrown } from '../errors.js';
 import { connectionTo, NodeHttpsLibrary, TransportError } from './http.js';
 
-export type { V1Deployment, V1Pod, V1ReplicaSet };
+export type { V1Deployment, V1Pod, V1PodList, V1ReplicaSet };
 
 /** The parts of a Kubernetes `Status` body the function reads. */
 export interface KubeStatus {
@@ -170,43 +170,72 @@ export function listReplicaSets(
   );
 }
 
-/** Lists the Pods matching a label selector: GET /api/v1/namespaces/{namespace}/pods, answered as CoreV1Api would. */
+/** Lists one page of the Pods matching a label selector: GET /api/v1/namespaces/{namespace}/pods with `limit` and
+ * the `continue` token of the page before, read with client-node's models as CoreV1Api would. */
 export function listPods(
   call: KubeCall,
-  { namespace, labelSelector }: { namespace: string; labelSelector: string },
+  {
+    namespace,
+    labelSelector,
+    limit,
+    continueToken,
+  }: { namespace: string; labelSelector: string; limit: number; continueToken: string | undefined },
 ): Promise<Answer<V1PodList>> {
   return answer(
     async () => {
-      const config = configuration(call);
-      const context = config.baseServer.makeRequestContext(
-        `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`,
-        HttpMethod.GET,
-      );
-      context.setQueryParam('labelSelector', labelSelector);
-      context.setHeaderParam('Accept', 'application/json, */*;q=0.8');
-      await config.authMethods.default?.applySecurityAuthentication(context);
-      const response = await config.httpApi.send(context).toPromise();
-      const contentType = ObjectSerializer.normalizeMediaType(response.headers['content-type']);
-      if (response.httpStatusCode >= 200 && response.httpStatusCode <= 299) {
-        const data: V1PodList = ObjectSerializer.deserialize(
-          ObjectSerializer.parse(await response.body.text(), contentType),
-          'V1PodList',
-          '',
-        );
-        return { httpStatusCode: response.httpStatusCode, data };
-      }
-      if (response.httpStatusCode === 401) {
-        throw new ApiException(401, 'Unauthorized', undefined, response.headers);
-      }
-      throw new ApiException(
-        response.httpStatusCode,
-        'Unknown API Status Code!',
-        await response.body.text(),
-        response.headers,
-      );
+      const query: Record<string, string> = { labelSelector, limit: String(limit) };
+      if (continueToken !== undefined) query['continue'] = continueToken;
+      const { httpStatusCode, text, contentType } = await exchange(call, {
+        method: 'GET',
+        path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`,
+        query,
+      });
+      const data: V1PodList = ObjectSerializer.deserialize(ObjectSerializer.parse(text, contentType), 'V1PodList', '');
+      return { httpStatusCode, data };
     },
     (data) => Array.isArray(data.items),
   );
+}
+
+/** A request of any kind, with a JSON body sent as it is: no client-node model stands between the body and the
+ * server. */
+interface RawRequest {
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  /** The path, each segment already encoded. */
+  readonly path: string;
+  readonly query?: Readonly<Record<string, string>>;
+  readonly body?: unknown;
+  readonly contentType?: string;
+}
+
+/** One request through the function's HTTP library; a non-2xx answer is thrown as client-node's ApiException, as the
+ * generated clients do, so that `answer` reads every failure alike. */
+async function exchange(
+  call: KubeCall,
+  { method, path, query = {}, body, contentType }: RawRequest,
+): Promise<{ httpStatusCode: number; text: string; contentType: string }> {
+  const config = configuration(call);
+  const context = config.baseServer.makeRequestContext(path, HttpMethod[method]);
+  for (const [key, value] of Object.entries(query)) context.setQueryParam(key, value);
+  context.setHeaderParam('Accept', 'application/json, */*;q=0.8');
+  if (body !== undefined) {
+    context.setHeaderParam('Content-Type', contentType ?? 'application/json');
+    context.setBody(JSON.stringify(body));
+  }
+  await config.authMethods.default?.applySecurityAuthentication(context);
+  const response = await config.httpApi.send(context).toPromise();
+  const text = await response.body.text();
+  if (response.httpStatusCode >= 200 && response.httpStatusCode <= 299) {
+    return {
+      httpStatusCode: response.httpStatusCode,
+      text,
+      contentType: ObjectSerializer.normalizeMediaType(response.headers['content-type']) ?? 'application/json',
+    };
+  }
+  if (response.httpStatusCode === 401) {
+    throw new ApiException(401, 'Unauthorized', undefined, response.headers);
+  }
+  throw new ApiException(response.httpStatusCode, 'Unknown API Status Code!', text, response.headers);
 }
 
 function apps(call: KubeCall, middleware: Middleware[] = []): ObjectAppsV1Api {

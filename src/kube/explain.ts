@@ -1,14 +1,16 @@
 // Turns the answers no retry fixed into the errors the function reports, each message written for the person who
 // reads it in CloudWatch: what happened, in the server's words, and what to do about it.
-import { GRANT_LABEL, RETRYABLE_STATUS_CODES } from '../constants.js';
+import { GRANT_LABEL, MAX_RESPONSE_BYTES, RETRYABLE_STATUS_CODES } from '../constants.js';
 import {
   ClusterAuthenticationError,
   ClusterAuthorizationError,
   ClusterUnreachableError,
   KubernetesApiError,
+  ResponseTooLargeError,
 } from '../errors.js';
+import { RESPONSE_TOO_LARGE } from './http.js';
 import type { Rejected, Unreachable } from './client.js';
-import type { Grant, Purpose, Session } from './session.js';
+import type { Grant, Purpose, Session } from './types.js';
 
 /** RBAC's own wording (k8s.io/apiserver pkg/endpoints/handlers/responsewriters/errors.go, forbiddenMessage):
  * `User "u" cannot <verb> resource "<resource>" in API group "<group>" ...`. Every other 403 (ResourceQuota,
@@ -37,27 +39,42 @@ export function explainRejection(
       `cluster "${session.clusterName}" refused action "${purpose.action}": RBAC does not let the function ${verb} ` +
         `${resource} in namespace "${purpose.namespace}" (${said}). Grant "${grant}" allows it: ` +
         `${grantCommand(purpose.namespace, grant)} (from the project directory, as a cluster admin), and check ` +
-        "that the function's role is mapped to the group permissions.yml binds.",
+        "that the function's role is mapped to the group permissions.yml binds. RBAC answers before the server " +
+        `looks for the namespace, so namespace "${purpose.namespace}" may also not exist: check with "kubectl get ` +
+        `namespace ${purpose.namespace}".`,
     );
   }
   return new KubernetesApiError(
     httpStatus,
     status.reason ?? '',
     status.message ?? '',
-    `the cluster answered ${purpose.verb} ${purpose.resource}${purpose.name ? ` "${purpose.name}"` : ''} in namespace ` +
-      `"${purpose.namespace}" with ${said}${tries}. ${meaning(rejected, purpose)}`,
+    `the cluster answered ${purpose.verb} ${purpose.resource}${purpose.name ? ` "${purpose.name}"` : ''} ` +
+      `${purpose.namespace === '' ? '(cluster-wide)' : `in namespace "${purpose.namespace}"`} with ${said}${tries}. ` +
+      meaning(rejected, purpose),
   );
 }
 
-/** The error for a request that got no usable answer: network, TLS, timeout, or the invocation's time ran out. */
+/** The error for a request that got no usable answer: network, TLS, timeout, an answer too large to read, or the
+ * invocation's time ran out. */
 export function explainUnreachable(
   unreachable: Unreachable | undefined,
   session: Session,
+  purpose: Purpose,
   attempts: number,
   why: 'final' | 'gave up' | 'ran out of time',
-): ClusterUnreachableError {
+): ClusterUnreachableError | ResponseTooLargeError {
   const { endpoint } = session.cluster;
   const tries = attemptsIn(attempts, session);
+  if (unreachable?.code === RESPONSE_TOO_LARGE) {
+    const what = `${purpose.verb} ${purpose.resource}${purpose.name ? ` "${purpose.name}"` : ''}`;
+    return new ResponseTooLargeError(
+      `the answer to ${what} in namespace "${purpose.namespace}" was larger than the ${MAX_RESPONSE_BYTES / 2 ** 20} ` +
+        `MiB the function reads (${unreachable.detail}); it was not retried. ` +
+        (purpose.verb === 'list'
+          ? `Lower LAMBDA_EKS_LIST_PAGE_SIZE (now ${session.listPageSize}) so that fewer objects come in one answer.`
+          : 'An object this large is not one the function manages: check the name and namespace.'),
+    );
+  }
   if (unreachable === undefined) {
     return new ClusterUnreachableError(
       `ran out of time before ${endpoint} answered (${tries}); raise the function's Timeout, or check that the API ` +
@@ -91,7 +108,13 @@ function rbacDenial(message: string, purpose: Purpose): { verb: string; resource
   const named = RBAC_DENIAL.exec(message);
   if (named) {
     const [, verb = purpose.verb, resource = purpose.resource, group = ''] = named;
-    return { verb, resource: group ? `${resource}.${group}` : resource, grant: purpose.grant };
+    const qualified = group ? `${resource}.${group}` : resource;
+    // An apply that would create the object is authorized as a create (k8s.io/apiserver
+    // pkg/endpoints/handlers/patch.go): the grant that allows it is create's, not apply's.
+    if (purpose.verb === 'patch' && verb === 'create') {
+      return { verb: 'create (the apply would create it)', resource: qualified, grant: 'create' };
+    }
+    return { verb, resource: qualified, grant: purpose.grant };
   }
   if (purpose.verb === 'patch' && CREATE_ON_APPLY_DENIAL.test(message)) {
     return { verb: 'create (the apply would create it)', resource: `${purpose.resource}.apps`, grant: 'create' };
@@ -128,6 +151,17 @@ function meaning(rejected: Rejected & { readonly exhausted: boolean }, purpose: 
   const { httpStatus, status } = rejected;
   const message = status.message ?? '';
   const namespace = purpose.namespace;
+  // k8s.io/apiserver pkg/admission/plugin/policy/validating/dispatcher.go: 422 Invalid by default, or the reason the
+  // policy's validation names (403 for Forbidden).
+  const policy = /ValidatingAdmissionPolicy '([^']+)'(?: with binding '([^']+)')? denied request/.exec(message);
+  if (policy && (httpStatus === 403 || httpStatus === 422)) {
+    const binding = policy[2] === undefined ? '' : ` (binding "${policy[2]}")`;
+    return (
+      `The ValidatingAdmissionPolicy "${policy[1] ?? ''}"${binding} rejected it: change the event ` +
+      `to satisfy the policy ("kubectl get validatingadmissionpolicy ${policy[1] ?? ''} -o yaml"), or ask its owner. ` +
+      'This is not an RBAC problem.'
+    );
+  }
   if (httpStatus === 403) {
     if (/exceeded quota/.test(message)) {
       return (

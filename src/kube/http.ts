@@ -12,6 +12,9 @@ import { MANAGER, MAX_IDLE_CONNECTION_MS, MAX_RESPONSE_BYTES } from '../constant
 import { describeThrown } from '../errors.js';
 import { warm, type PooledConnection } from '../state.js';
 
+/** The code of a TransportError for an answer larger than MAX_RESPONSE_BYTES. */
+export const RESPONSE_TOO_LARGE = 'ERR_RESPONSE_TOO_LARGE';
+
 /** A network-level failure, with Node's error code, and whether it happened on a socket reused from the pool. */
 export class TransportError extends Error {
   override readonly name = 'TransportError';
@@ -91,7 +94,7 @@ export class NodeHttpsLibrary implements HttpLibrary {
             size += chunk.length;
             if (size > MAX_RESPONSE_BYTES) {
               const tooLarge = `response larger than ${MAX_RESPONSE_BYTES} bytes`;
-              req.destroy(new TransportError('ERR_RESPONSE_TOO_LARGE', tooLarge, req.reusedSocket));
+              req.destroy(new TransportError(RESPONSE_TOO_LARGE, tooLarge, req.reusedSocket));
               return;
             }
             chunks.push(chunk);

@@ -3,7 +3,6 @@
 // retrying: 429 and 5xx with backoff, a request that died on a reused keep-alive socket at once, a 401 on a cached
 // token once with a fresh token. What it cannot fix it returns (a final rejection) or throws (no answer at all).
 import { issueEksToken, dropCachedToken } from '../aws/token-cache.js';
-import type { AwsCredentials, ClusterEndpoint } from '../config.js';
 import {
   MAX_ATTEMPTS,
   MIN_REQUEST_MS,
@@ -11,41 +10,14 @@ import {
   RETRY_MAX_DELAY_MS,
   RETRYABLE_STATUS_CODES,
 } from '../constants.js';
-import type { Action } from '../lambda/event.js';
-import { log } from '../lambda/log.js';
+import { log } from '../log.js';
 import { backoffDelay, sleep } from '../retry.js';
+
+export type { Grant, Purpose, Session } from './types.js';
 import type { Answer, KubeCall, Rejected, Unreachable } from './client.js';
+import type { Purpose, Session } from './types.js';
 import { explainUnreachable } from './explain.js';
-import { dropConnection } from './http.js';
-
-/** The RBAC grants of permissions.yml, each a Role selected by its `lambda-eks/grant` label. */
-export type Grant = 'create' | 'apply' | 'observe' | 'delete';
-
-/** What a request is for: the words of its error messages, and the grant whose verbs it needs. */
-export interface Purpose {
-  readonly action: Action;
-  readonly verb: 'create' | 'get' | 'list' | 'patch' | 'delete';
-  readonly resource: 'deployments' | 'pods' | 'replicasets';
-  readonly namespace: string;
-  readonly name?: string;
-  readonly grant: Grant;
-}
-
-/** An invocation's requests: the cluster, the identity, the deadline, and counters for the log. */
-export interface Session {
-  readonly clusterName: string;
-  readonly region: string;
-  readonly credentials: AwsCredentials;
-  /** May be replaced once by `rediscover` when the cached DescribeCluster answer no longer matches the cluster. */
-  cluster: ClusterEndpoint;
-  /** Epoch ms by which the function must have answered (Lambda's deadline minus the reserve). */
-  readonly deadline: number;
-  readonly startedAt: number;
-  /** Requests sent so far in this invocation. */
-  requests: number;
-  /** Describes the cluster anew, for a cluster found by DescribeCluster; undefined for a configured one. */
-  readonly rediscover: (() => Promise<ClusterEndpoint>) | undefined;
-}
+import { dropConnection, RESPONSE_TOO_LARGE } from './http.js';
 
 /** A final answer: the 2xx answer, or a rejection no retry fixed. `uncertain` when an earlier attempt may have
  * reached the server (its answer was lost), so a 404 or 409 may be the echo of our own earlier request. */
@@ -86,6 +58,7 @@ export async function send<T>(
       throw explainUnreachable(
         last?.kind === 'unreachable' ? last : undefined,
         session,
+        purpose,
         attempt - 1,
         'ran out of time',
       );
@@ -106,7 +79,7 @@ export async function send<T>(
     }
     if (answer.kind === 'unreachable') {
       uncertain ||= MAYBE_RECEIVED.has(answer.code);
-      if (answer.reusedSocket && !freshSocket) {
+      if (answer.reusedSocket && !freshSocket && answer.code !== RESPONSE_TOO_LARGE) {
         // The pooled socket died while idle (the server or a NAT closed it): not the server's failure, so no backoff
         // and no warning; the next request opens a new connection.
         dropConnection();
@@ -126,12 +99,12 @@ export async function send<T>(
     const treatment =
       answer.kind === 'rejected' ? rejectionTreatment(answer, retryRejection) : transportTreatment(answer);
     if (treatment === undefined) {
-      return settle(answer, uncertain, attempt, false, session);
+      return settle(answer, uncertain, attempt, false, session, purpose);
     }
     const delay = delayFor(answer, attempt, treatment);
     const capped = treatment !== 'until-deadline' && attempt >= MAX_ATTEMPTS;
     if (capped || Date.now() + delay + MIN_REQUEST_MS > session.deadline) {
-      return settle(answer, uncertain, attempt, true, session);
+      return settle(answer, uncertain, attempt, true, session, purpose);
     }
     log('warn', 'retrying', {
       attempt,
@@ -155,9 +128,10 @@ function settle<T>(
   attempts: number,
   exhausted: boolean,
   session: Session,
+  purpose: Purpose,
 ): Settled<T> {
   if (answer.kind === 'unreachable') {
-    throw explainUnreachable(answer, session, attempts, exhausted ? 'gave up' : 'final');
+    throw explainUnreachable(answer, session, purpose, attempts, exhausted ? 'gave up' : 'final');
   }
   return { ...answer, uncertain, attempts, exhausted };
 }
@@ -170,8 +144,9 @@ function rejectionTreatment(
 }
 
 function transportTreatment(answer: Unreachable): 'backoff' | undefined {
-  // A certificate the CA does not vouch for, or a host that does not resolve, does not get better by asking again.
-  return answer.tlsTrust || answer.code === 'ENOTFOUND' ? undefined : 'backoff';
+  // A certificate the CA does not vouch for, a host that does not resolve, or an answer too large to read does not get
+  // better by asking again.
+  return answer.tlsTrust || answer.code === 'ENOTFOUND' || answer.code === RESPONSE_TOO_LARGE ? undefined : 'backoff';
 }
 
 function delayFor(

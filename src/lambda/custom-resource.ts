@@ -3,22 +3,36 @@
 // ResponseURL. Every path ends in exactly one answer, sent before the function's deadline; after answering the
 // handler returns normally, so Lambda does not retry an answered request.
 import type { Context } from 'aws-lambda';
-import { applyAction } from '../actions/apply.js';
-import { createAction } from '../actions/create.js';
-import { deleteAction } from '../actions/delete.js';
-import { fetchDeployment, waitForRollout } from '../actions/observe.js';
-import { openSession } from '../actions/run-action.js';
+import { applyAction } from '../deployment/apply.js';
+import { createAction } from '../deployment/create.js';
+import { deleteAction } from '../deployment/delete.js';
+import { fetchDeployment, waitForRollout } from '../deployment/observe.js';
+import { openSession } from '../deployment/run.js';
 import { readConfig, readCredentials, type FunctionConfig } from '../config.js';
-import { CLUSTER_NAME_PATTERN, DNS1123_LABEL, MANAGER, STACK_RESOURCE_ANNOTATION } from '../constants.js';
-import { describeThrown, InvalidEventError, KubernetesApiError } from '../errors.js';
+import {
+  CLUSTER_NAME_PATTERN,
+  DEFAULT_IMAGE,
+  DEFAULT_REPLICAS,
+  DNS1123_LABEL,
+  MANAGER,
+  STACK_RESOURCE_ANNOTATION,
+} from '../constants.js';
+import {
+  ConfigurationError,
+  describeThrown,
+  InvalidEventError,
+  KubernetesApiError,
+  RolloutFailedError,
+  RolloutTimeoutError,
+} from '../errors.js';
 import type { Session } from '../kube/session.js';
 import { warm } from '../state.js';
 import { responseBody, sendResponse, type CfnResponse } from './cfn-response.js';
 import { actionDeadline, workDeadline } from './deadline.js';
 import { dropIdleConnection } from '../kube/http.js';
-import { buildRequest, type Action, type ActionRequest } from './event.js';
-import { truncate } from './fields.js';
-import { log } from './log.js';
+import { buildRequest, type Action, type ActionRequest } from '../deployment/request.js';
+import { truncate } from '../fields.js';
+import { log } from '../log.js';
 
 type RequestType = 'Create' | 'Update' | 'Delete';
 
@@ -153,7 +167,7 @@ export async function serveCustomResource(event: unknown, context: Context): Pro
   try {
     attempts = await sendResponse(request.responseUrl, responseBody(response), answerBy);
   } catch (error) {
-    logOutcome(request, { ...outcome, status: response.Status }, startedAt, error);
+    logOutcome(request, { ...outcome, status: 'undelivered' }, startedAt, error);
     throw error;
   }
   logOutcome(request, { ...outcome, status: response.Status, attempts }, startedAt, outcome.error);
@@ -199,34 +213,46 @@ type Handler = (
 
 /** Create: the Deployment must not exist, unless this very stack resource created it (a retried invocation). */
 const onCreate: Handler = async (request, session, config, answered) => {
-  const spec = propertiesRequest(request, 'create', config);
+  const spec = propertiesRequest(request, 'create', config, config.namespace);
   const id = physicalResourceId(config.clusterName, spec.namespace, spec.name);
-  const uid = await createOwned(request, session, spec);
+  const { uid } = await createOwned(request, session, spec);
   // From here a failure leaves an object of this resource: the Delete of rollback removes it.
   answered.id = id;
-  if (spec.wait) await waitForRollout(session, spec);
+  if (spec.wait) {
+    await waitForRollout(
+      session,
+      spec,
+      "The Deployment is left to CloudFormation: the rollback of the failed Create deletes it (unless the stack's " +
+        'rollback is disabled).',
+    );
+  }
   return { physicalResourceId: id, data: dataFrom(spec, 'created', uid) };
 };
 
-/** Update: apply the new properties; a new Name or Namespace is a replacement (a new object, a new id), and
- * CloudFormation then deletes the old one. */
+/** Update: apply the new properties; a new Name or Namespace is a replacement (a new id), and CloudFormation then
+ * deletes the old one. A rollback is an Update back to the old properties. */
 const onUpdate: Handler = async (request, session, config) => {
-  const spec = propertiesRequest(request, 'apply', config);
+  // Without a Namespace property, the resource's namespace is the one its id names, even if the function's NAMESPACE
+  // has changed since: otherwise a changed default would replace every such resource.
+  const namespace = parsePhysicalResourceId(request.physicalResourceId)?.namespace ?? config.namespace;
+  const spec = propertiesRequest(request, 'apply', config, namespace);
   const id = physicalResourceId(config.clusterName, spec.namespace, spec.name);
   if (id === request.physicalResourceId) {
     const applied = await applyAction(session, { ...spec, annotations: ownerAnnotation(request) });
     return { physicalResourceId: id, data: dataFrom(spec, applied.status, applied.uid) };
   }
-  const replacement = { ...spec, action: 'create' as const, wait: false };
-  const uid = await createOwned(request, session, replacement);
+  const placed = await placeReplacement(request, session, spec);
   try {
-    if (spec.wait) await waitForRollout(session, replacement);
+    if (spec.wait) await waitForRollout(session, spec, '');
   } catch (error) {
-    // The replacement failed: CloudFormation keeps the old resource, so the half-made new one goes.
-    await undoReplacement(session, replacement);
-    throw error;
+    // The replacement failed, and CloudFormation keeps the old resource: undo only what this invocation created.
+    const aftermath = placed.created
+      ? await undoReplacement(session, spec, placed.uid)
+      : `Deployment ${spec.namespace}/${spec.name} existed before this update (created for this stack resource) and ` +
+        'is left as the update applied it.';
+    throw withAftermath(error, aftermath);
   }
-  return { physicalResourceId: id, data: dataFrom(spec, 'created', uid) };
+  return { physicalResourceId: id, data: dataFrom(spec, placed.status, placed.uid) };
 };
 
 /** Delete: only the Deployment the id names, only if this stack resource created it; anything else is SUCCESS
@@ -234,15 +260,23 @@ const onUpdate: Handler = async (request, session, config) => {
 const onDelete: Handler = async (request, session, config) => {
   const id = request.physicalResourceId ?? '';
   const named = parsePhysicalResourceId(id);
-  if (named === undefined || named.cluster !== config.clusterName) {
+  if (named === undefined) {
     log('info', 'custom resource: nothing to delete', {
-      reason:
-        named === undefined
-          ? 'the id is not one of a Deployment this function made'
-          : `the id names cluster "${named.cluster}", not this function's`,
+      reason: 'the id is not one of a Deployment this function made',
       physicalResourceId: truncate(id),
     });
     return { physicalResourceId: id };
+  }
+  if (named.cluster !== config.clusterName) {
+    // Deleting nothing and answering SUCCESS would leave the Deployment behind in the other cluster for good.
+    throw new ConfigurationError(
+      `this function manages cluster "${config.clusterName}", but the resource's Deployment ` +
+        `${named.namespace}/${named.name} is in cluster "${named.cluster}" (PhysicalResourceId ${id}); nothing was ` +
+        `deleted. Delete it with the function deployed for cluster "${named.cluster}" (point the resource's ` +
+        'ServiceToken at it and update the stack), or finish deleting the stack and keep the Deployment: ' +
+        `aws cloudformation delete-stack --stack-name <stack> --retain-resources ${request.logicalResourceId}`,
+      { variable: 'CLUSTER_NAME' },
+    );
   }
   const target = { action: 'delete' as const, namespace: named.namespace, name: named.name };
   const existing = await fetchDeployment(session, target, 'delete');
@@ -262,21 +296,22 @@ const onDelete: Handler = async (request, session, config) => {
   return { physicalResourceId: id, data: dataFrom(target, deleted.status, deleted.uid) };
 };
 
-/** Creates the Deployment with this resource as its recorded creator and returns its uid; an existing one must have
- * been created for this very resource (a retried Create). Throws KubernetesApiError (409) for anyone else's. */
+/** Creates the Deployment with this resource as its recorded creator and returns its uid, and whether this call
+ * created it; an existing one must have been created for this very resource (a retried Create, or a rollback to an
+ * earlier name). Throws KubernetesApiError (409) for anyone else's. */
 async function createOwned(
   request: CustomResourceRequest,
   session: Session,
   spec: Extract<ActionRequest, { action: 'create' }>,
-): Promise<string | undefined> {
+): Promise<{ uid: string | undefined; created: boolean }> {
   const result = await createAction(session, { ...spec, wait: false, annotations: ownerAnnotation(request) });
   if (result.status === 'created') {
-    return result.uid;
+    return { uid: result.uid, created: true };
   }
   const existing = await fetchDeployment(session, spec, 'apply');
   const owner = existing?.metadata?.annotations?.[STACK_RESOURCE_ANNOTATION];
   if (existing !== undefined && owner === ownerOf(request)) {
-    return existing.metadata?.uid;
+    return { uid: existing.metadata?.uid, created: false };
   }
   throw new KubernetesApiError(
     409,
@@ -289,22 +324,60 @@ async function createOwned(
   );
 }
 
-async function undoReplacement(session: Session, spec: { namespace: string; name: string }): Promise<void> {
+/** Puts the replacement Deployment in place: creates it, or, when one created for this very resource is there
+ * already (a rollback to an earlier Name), converges it to the properties with an apply. */
+async function placeReplacement(
+  request: CustomResourceRequest,
+  session: Session,
+  spec: Extract<ActionRequest, { action: 'apply' }>,
+): Promise<{ uid: string | undefined; created: boolean; status: string }> {
+  const creation = {
+    ...spec,
+    action: 'create' as const,
+    replicas: spec.replicas ?? DEFAULT_REPLICAS,
+    image: spec.image ?? DEFAULT_IMAGE,
+    wait: false,
+  };
+  const placed = await createOwned(request, session, creation);
+  if (placed.created) {
+    return { ...placed, status: 'created' };
+  }
+  const applied = await applyAction(session, { ...spec, wait: false, annotations: ownerAnnotation(request) });
+  return { uid: applied.uid, created: false, status: applied.status };
+}
+
+/** Deletes the replacement this invocation created (that very object, by uid); says what became of it. */
+async function undoReplacement(
+  session: Session,
+  spec: { namespace: string; name: string },
+  uid: string | undefined,
+): Promise<string> {
+  const { namespace, name } = spec;
   try {
-    await deleteAction(session, {
-      action: 'delete',
-      namespace: spec.namespace,
-      name: spec.name,
-      dryRun: false,
-      wait: false,
-    });
+    await deleteAction(session, { action: 'delete', namespace, name, dryRun: false, wait: false }, uid ?? '');
+    return `The function deleted the new Deployment ${namespace}/${name} again: CloudFormation keeps the old one.`;
   } catch (error) {
     log('warn', 'custom resource: could not remove the failed replacement', {
-      namespace: spec.namespace,
-      name: spec.name,
+      namespace,
+      name,
       errorType: describeThrown(error).name,
     });
+    return (
+      `The function could not delete the new Deployment ${namespace}/${name} again ` +
+      `(${describeThrown(error).name}); delete it by hand: kubectl delete deployment -n ${namespace} ${name}.`
+    );
   }
+}
+
+/** The wait's error with what became of the replacement added to its message. */
+function withAftermath(error: unknown, aftermath: string): unknown {
+  if (error instanceof RolloutFailedError) {
+    return new RolloutFailedError(error.rollout, `${error.message} ${aftermath}`, { cause: error });
+  }
+  if (error instanceof RolloutTimeoutError) {
+    return new RolloutTimeoutError(`${error.message} ${aftermath}`, { cause: error });
+  }
+  return error;
 }
 
 /** The request the resource properties describe, for `action`: PascalCase names, CloudFormation's strings
@@ -314,6 +387,7 @@ function propertiesRequest<A extends 'create' | 'apply'>(
   request: CustomResourceRequest,
   action: A,
   config: FunctionConfig,
+  defaultNamespace: string,
 ): Extract<ActionRequest, { action: A }> {
   for (const key of Object.keys(request.properties)) {
     if (!Object.hasOwn(PROPERTIES, key) && !CLOUDFORMATION_PROPERTIES.has(key)) {
@@ -331,7 +405,7 @@ function propertiesRequest<A extends 'create' | 'apply'>(
       named: (field) => PROPERTY_OF[field] ?? field,
       syntax: { strings: true },
     },
-    config.namespace,
+    defaultNamespace,
   );
   if (!isAction(built, action)) {
     throw new Error(`buildRequest answered action ${built.action} for ${action}`);
@@ -393,14 +467,16 @@ function responseUrl(value: string): URL {
   );
 }
 
+/** One record per request. Its level follows the outcome: SUCCESS is INFO; FAILED, an answer that could not be
+ * delivered (`undelivered`, and Lambda retries), or a request that could not be answered at all (`error`) is ERROR. */
 function logOutcome(
   request: CustomResourceRequest | undefined,
-  outcome: (Outcome & { status: string; attempts?: number }) | undefined,
+  outcome: (Outcome & { status: 'SUCCESS' | 'FAILED' | 'undelivered'; attempts?: number }) | undefined,
   startedAt: number,
   error: unknown,
 ): void {
   const failure = error === undefined ? undefined : describeThrown(error);
-  log(failure === undefined ? 'info' : 'error', 'custom resource', {
+  log(outcome?.status === 'SUCCESS' ? 'info' : 'error', 'custom resource', {
     requestType: request?.requestType,
     logicalResourceId: request?.logicalResourceId,
     stackId: request?.stackId,

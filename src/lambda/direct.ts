@@ -1,12 +1,13 @@
 import type { Context } from 'aws-lambda';
-import { runAction, type ActionResult } from '../actions/run-action.js';
+import { runAction, type ActionResult } from '../deployment/run.js';
 import { readConfig, readCredentials } from '../config.js';
 import { describeThrown } from '../errors.js';
 import { dropIdleConnection } from '../kube/http.js';
 import { warm } from '../state.js';
 import { workDeadline } from './deadline.js';
-import { parseEvent, type ActionRequest } from './event.js';
-import { log } from './log.js';
+import type { ActionRequest } from '../deployment/request.js';
+import { parseEvent } from './event.js';
+import { log } from '../log.js';
 
 /** Serves a direct invocation (console, CLI, pipeline): validates the configuration and the event, runs the action,
  * logs one record, and returns the result or throws the error (its `name` is Lambda's errorType). */

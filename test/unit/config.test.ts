@@ -23,7 +23,15 @@ describe('readConfig', () => {
       region: 'eu-west-1',
       namespace: 'default',
       cluster: undefined,
+      listPageSize: 100,
     });
+  });
+
+  it.each([
+    ['7', 7],
+    [' 500 ', 500],
+  ])('reads LAMBDA_EKS_LIST_PAGE_SIZE %j as %d pods a page', (value, size) => {
+    expect(readConfig({ ...base, LAMBDA_EKS_LIST_PAGE_SIZE: value }).listPageSize).toBe(size);
   });
 
   it('decodes the CA and trims the endpoint when both are set', () => {
@@ -59,6 +67,10 @@ describe('readConfig', () => {
     ['AWS_REGION', { ...base, AWS_REGION: 'xx-nowhere-1' }],
     ['AWS_REGION', { ...base, AWS_REGION: 'aws-global' }],
     ['NAMESPACE', { ...base, NAMESPACE: 'Team_A' }],
+    ['LAMBDA_EKS_LIST_PAGE_SIZE', { ...base, LAMBDA_EKS_LIST_PAGE_SIZE: '0' }],
+    ['LAMBDA_EKS_LIST_PAGE_SIZE', { ...base, LAMBDA_EKS_LIST_PAGE_SIZE: '501' }],
+    ['LAMBDA_EKS_LIST_PAGE_SIZE', { ...base, LAMBDA_EKS_LIST_PAGE_SIZE: '2.5' }],
+    ['LAMBDA_EKS_LIST_PAGE_SIZE', { ...base, LAMBDA_EKS_LIST_PAGE_SIZE: 'many' }],
     ['CLUSTER_CA_DATA', { ...base, CLUSTER_ENDPOINT: 'https://example.com' }],
     ['CLUSTER_ENDPOINT', { ...base, CLUSTER_CA_DATA: pki.caData }],
     ['CLUSTER_ENDPOINT', { ...base, CLUSTER_ENDPOINT: 'http://example.com', CLUSTER_CA_DATA: pki.caData }],

@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { DNS1123_LABEL } from '../../../src/constants.js';
 import { InvalidEventError } from '../../../src/errors.js';
-import { ACTION_FIELDS, ACTIONS, parseEvent } from '../../../src/lambda/event.js';
-import { imageReferenceProblem } from '../../../src/lambda/image-reference.js';
+import { ACTION_FIELDS, ACTIONS } from '../../../src/deployment/request.js';
+import { parseEvent } from '../../../src/lambda/event.js';
+import { imageReferenceProblem } from '../../../src/deployment/image-reference.js';
 import { resetWarmState } from '../../../src/state.js';
 import { functionEnv, IDENTITY_SECRETS } from '../../support/fixture.js';
 import { CountingTlsListener } from '../../support/counting-listener.js';
@@ -144,8 +145,12 @@ describe('parseEvent on generated events', () => {
         expect(DNS1123_LABEL.test(request.name) && request.name.length <= 63).toBe(true);
         expect(DNS1123_LABEL.test(request.namespace)).toBe(true);
         if ('replicas' in request) {
-          expect(Number.isInteger(request.replicas) && request.replicas >= 0 && request.replicas <= 1000).toBe(true);
-          expect(imageReferenceProblem(request.image)).toBeUndefined();
+          // An apply leaves out what the event leaves out; a create has its defaults.
+          const { replicas, image } = request;
+          if (replicas === undefined || image === undefined) expect(request.action).toBe('apply');
+          if (replicas !== undefined)
+            expect(Number.isInteger(replicas) && replicas >= 0 && replicas <= 1000).toBe(true);
+          if (image !== undefined) expect(imageReferenceProblem(image)).toBeUndefined();
         }
         if ('dryRun' in request) {
           expect(request.dryRun && request.wait).toBe(false);

@@ -40,17 +40,22 @@ describe('parseEvent', () => {
     expect(parseEvent(event, 'default')).toEqual({ action: 'create', wait: false, ...event });
   });
 
-  it('takes force and wait for apply', () => {
+  it('takes force and wait for apply, and leaves out the replicas the event leaves out', () => {
     expect(parseEvent({ action: 'apply', image: 'nginx:1.31.0', force: true, wait: true }, 'default')).toEqual({
       action: 'apply',
       name: 'nginx-deployment',
       namespace: 'default',
-      replicas: 2,
+      replicas: undefined,
       image: 'nginx:1.31.0',
       dryRun: false,
       wait: true,
       force: true,
     });
+  });
+
+  it('gives apply no default image or replicas: what it leaves out is kept as the cluster has it', () => {
+    expect(parseEvent({ action: 'apply' }, 'default')).toMatchObject({ replicas: undefined, image: undefined });
+    expect(parseEvent({}, 'default')).toMatchObject({ action: 'create', replicas: 2, image: 'nginx:1.30.0' });
   });
 
   it('takes only the name and namespace for get', () => {

@@ -1,10 +1,10 @@
-import { CONTAINER_NAME, CONTAINER_PORT, MANAGED_BY_LABEL, MANAGER } from './constants.js';
-import type { V1Deployment } from './kube/client.js';
-import type { DeploymentSpec } from './lambda/event.js';
+import { CONTAINER_NAME, CONTAINER_PORT, MANAGED_BY_LABEL, MANAGER } from '../constants.js';
+import type { V1Deployment } from '../kube/client.js';
+import type { DeploymentSpec } from './request.js';
 
-/** Builds the apps/v1 Deployment for a spec: `replicas` pods of one container serving port 80, selected by the
- * standard `app.kubernetes.io` labels. It is both the body of a create and the configuration a server-side apply
- * owns: exactly these fields, nothing the server defaults. Pure. */
+/** Builds the apps/v1 Deployment for a spec: `replicas` pods (no replicas field when undefined) of one container
+ * serving port 80, selected by the standard `app.kubernetes.io` labels. It is both the body of a create and the
+ * configuration a server-side apply owns: exactly these fields, nothing the server defaults. Pure. */
 export function buildDeployment({ name, namespace, replicas, image, annotations }: DeploymentSpec): V1Deployment {
   const selector = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/instance': name };
   const labels = { ...selector, [MANAGED_BY_LABEL]: MANAGER };
@@ -13,7 +13,7 @@ export function buildDeployment({ name, namespace, replicas, image, annotations 
     kind: 'Deployment',
     metadata: { name, namespace, labels, ...(annotations ? { annotations: { ...annotations } } : {}) },
     spec: {
-      replicas,
+      ...(replicas === undefined ? {} : { replicas }),
       selector: { matchLabels: selector },
       template: {
         metadata: { labels },

@@ -1,6 +1,6 @@
-import { DEFAULT_IMAGE, DNS1123_LABEL, DNS1123_LABEL_MAX, MAX_REPLICAS } from '../constants.js';
-import { InvalidEventError } from '../errors.js';
-import { imageReferenceProblem } from './image-reference.js';
+import { DEFAULT_IMAGE, DNS1123_LABEL, DNS1123_LABEL_MAX, MAX_REPLICAS } from './constants.js';
+import { InvalidEventError } from './errors.js';
+import { imageReferenceProblem } from './deployment/image-reference.js';
 
 /** How a value may be written: as JSON types only (the direct event), or also as the strings CloudFormation turns
  * every property value into ("3", "true"). */
@@ -28,7 +28,12 @@ export function readLabel(value: unknown, field: string, fallback: string): stri
 
 /** A replica count from 0 to MAX_REPLICAS, or `fallback`. With `strings`, also its decimal string ("3", not "03",
  * "3.0" or " 3"). Throws InvalidEventError. */
-export function readReplicas(value: unknown, field: string, fallback: number, syntax: FieldSyntax): number {
+export function readReplicas<F extends number | undefined>(
+  value: unknown,
+  field: string,
+  fallback: F,
+  syntax: FieldSyntax,
+): number | F {
   if (value === undefined) {
     return fallback;
   }
@@ -41,7 +46,7 @@ export function readReplicas(value: unknown, field: string, fallback: number, sy
 }
 
 /** A container image reference the kubelet can pull, or `fallback`. Throws InvalidEventError saying what is wrong. */
-export function readImage(value: unknown, field: string, fallback: string): string {
+export function readImage<F extends string | undefined>(value: unknown, field: string, fallback: F): string | F {
   if (value === undefined) {
     return fallback;
   }

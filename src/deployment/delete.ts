@@ -3,7 +3,7 @@ import { NotManagedError } from '../errors.js';
 import { deleteDeployment, type V1Deployment } from '../kube/client.js';
 import { explainRejection } from '../kube/explain.js';
 import { send, type Purpose, type Session } from '../kube/session.js';
-import type { ActionRequest } from '../lambda/event.js';
+import type { ActionRequest } from './request.js';
 import { fetchDeployment, waitForDeletion } from './observe.js';
 
 type DeleteRequest = Extract<ActionRequest, { action: 'delete' }>;
@@ -21,11 +21,16 @@ export interface DeleteResult {
 /** A Deployment replaced between our read and our delete is read again, a bounded number of times. */
 const MAX_ROUNDS = 3;
 
-/** Deletes the Deployment if, and only if, this function manages it (its `app.kubernetes.io/managed-by` label says
+/** Deletes the Deployment (only the one with `onlyUid`, when given) if, and only if, this function manages it (its `app.kubernetes.io/managed-by` label says
  * lambda-eks); the DELETE carries the uid that was checked as a precondition, so a Deployment recreated meanwhile is
  * never touched. With `wait`, a foreground deletion that ends when the pods are gone. A missing Deployment is
  * `absent`, not an error. Throws NotManagedError, and the errors of errors.ts. */
-export async function deleteAction(session: Session, request: DeleteRequest): Promise<DeleteResult> {
+export async function deleteAction(
+  session: Session,
+  request: DeleteRequest,
+  /** Delete only the Deployment with this uid: another of the same name is `absent` to this delete. */
+  onlyUid?: string,
+): Promise<DeleteResult> {
   const { name, namespace, dryRun, wait } = request;
   const purpose: Purpose = {
     action: 'delete',
@@ -37,7 +42,7 @@ export async function deleteAction(session: Session, request: DeleteRequest): Pr
   };
   for (let round = 1; ; round += 1) {
     const deployment = await fetchDeployment(session, request, 'delete');
-    if (deployment === undefined) {
+    if (deployment === undefined || (onlyUid !== undefined && deployment.metadata?.uid !== onlyUid)) {
       return dryRun ? { status: 'dry-run', wouldBe: 'absent', name, namespace } : { status: 'absent', name, namespace };
     }
     refuseUnmanaged(deployment, request);
@@ -54,7 +59,7 @@ export async function deleteAction(session: Session, request: DeleteRequest): Pr
         return { status: 'dry-run', wouldBe: 'deleted', name, namespace, uid };
       }
       if (wait) {
-        await waitForDeletion(session, request);
+        await waitForDeletion(session, request, uid);
       }
       return { status: 'deleted', name, namespace, uid };
     }

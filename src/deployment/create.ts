@@ -1,10 +1,10 @@
-import { buildDeployment } from '../deployment.js';
+import { buildDeployment } from './build.js';
 import { createDeployment } from '../kube/client.js';
 import { explainRejection } from '../kube/explain.js';
 import { send, type Purpose, type RetryRejection, type Session } from '../kube/session.js';
-import type { ActionRequest } from '../lambda/event.js';
+import type { ActionRequest } from './request.js';
 import { waitForRollout } from './observe.js';
-import type { Rollout } from './rollout.js';
+import type { Rollout } from '../status/rollout.js';
 
 type CreateRequest = Extract<ActionRequest, { action: 'create' }>;
 
@@ -19,26 +19,39 @@ export interface DeploymentFields {
   readonly rollout?: Rollout;
 }
 
-/** What action create returns. */
-export interface CreateResult extends DeploymentFields {
-  readonly status: 'created' | 'exists' | 'dry-run';
-}
+/** What action create returns. `exists` says only what create knows: that a Deployment of that name is there (it
+ * cannot read it with the create grant alone; action get does). */
+export type CreateResult =
+  | (DeploymentFields & { readonly status: 'created' | 'dry-run' })
+  | { readonly status: 'exists'; readonly name: string; readonly namespace: string; readonly rollout?: Rollout };
 
 /** kube-apiserver's message for a name whose object is still being deleted (k8s.io/apiserver
  * pkg/registry/generic/registry/store.go, Create). */
 const BEING_DELETED = /^object is being deleted: /;
 
-/** A 409 Conflict on create is an optimistic-lock failure elsewhere (a ResourceQuota counting objects, updated by a
- * concurrent create): transient. An AlreadyExists for an object on its way out will resolve once it is gone. */
-const retryCreate: RetryRejection = ({ httpStatus, status }) => {
-  if (httpStatus === 409 && status.reason === 'Conflict') {
-    return 'backoff';
-  }
-  if (httpStatus === 409 && status.reason === 'AlreadyExists' && BEING_DELETED.test(status.message ?? '')) {
-    return 'until-deadline';
-  }
-  return undefined;
-};
+/** How a create retries what will pass. A 409 Conflict is an optimistic-lock failure elsewhere (a ResourceQuota
+ * counting objects, updated by a concurrent create): transient. An AlreadyExists for an object on its way out resolves
+ * once it is gone; and once one was seen, a plain AlreadyExists is worth one more attempt: the server reads the object
+ * again to say it is being deleted (k8s.io/apiserver pkg/registry/generic/registry/store.go, Create), and if it went
+ * meanwhile it says only that it exists. */
+export function createRetries(): RetryRejection {
+  let sawDeletion = false;
+  let retriedPlain = false;
+  return ({ httpStatus, status }) => {
+    if (httpStatus === 409 && status.reason === 'Conflict') {
+      return 'backoff';
+    }
+    if (httpStatus === 409 && status.reason === 'AlreadyExists' && BEING_DELETED.test(status.message ?? '')) {
+      sawDeletion = true;
+      return 'until-deadline';
+    }
+    if (httpStatus === 409 && status.reason === 'AlreadyExists' && sawDeletion && !retriedPlain) {
+      retriedPlain = true;
+      return 'backoff';
+    }
+    return undefined;
+  };
+}
 
 /** Creates the Deployment (POST), or finds one of that name there (409 AlreadyExists: `exists`, nothing changed);
  * with `wait`, then waits for its rollout. Throws the errors of errors.ts. */
@@ -56,7 +69,7 @@ export async function createAction(session: Session, request: CreateRequest): Pr
     session,
     purpose,
     (call) => createDeployment(call, { namespace, body: buildDeployment(request), dryRun }),
-    retryCreate,
+    createRetries(),
   );
   const base = { name, namespace, replicas, image };
   let result: CreateResult;
@@ -68,7 +81,7 @@ export async function createAction(session: Session, request: CreateRequest): Pr
     settled.status.reason === 'AlreadyExists' &&
     !BEING_DELETED.test(settled.status.message ?? '')
   ) {
-    result = { status: 'exists', ...base };
+    result = { status: 'exists', name, namespace };
   } else {
     throw explainRejection(settled, purpose, session);
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { buildDeployment } from '../../src/deployment.js';
+import { buildDeployment } from '../../../src/deployment/build.js';
 
 describe('buildDeployment', () => {
   const deployment = buildDeployment({

@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
-import { MANAGER } from '../constants.js';
-import { warm } from '../state.js';
+import { MANAGER } from './constants.js';
+import { warm } from './state.js';
 
 /** The fields of one log record; values are plain data and never credentials, tokens or presigned URLs. */
 export type LogFields = Readonly<Record<string, string | number | boolean | undefined>>;

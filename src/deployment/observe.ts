@@ -1,24 +1,40 @@
 // Reading a Deployment's rollout from the cluster: once (action get) or until it ends (wait), with the failing pods
 // of the current revision named. Polls are bounded: at most about one request per second on average, backing off,
 // each inside the deadline.
-import { CONTAINER_NAME, POLL_BACKOFF_FACTOR, POLL_FIRST_INTERVAL_MS, POLL_MAX_INTERVAL_MS } from '../constants.js';
+import {
+  CONTAINER_ERROR_PERSIST_MS,
+  CONTAINER_NAME,
+  MAX_REPORTED_PODS,
+  POLL_BACKOFF_FACTOR,
+  POLL_FIRST_INTERVAL_MS,
+  POLL_MAX_INTERVAL_MS,
+} from '../constants.js';
 import { KubernetesApiError, RolloutFailedError, RolloutTimeoutError } from '../errors.js';
-import { listPods, listReplicaSets, readDeployment, type V1Deployment, type V1Pod } from '../kube/client.js';
+import {
+  listPods,
+  listReplicaSets,
+  readDeployment,
+  type V1Deployment,
+  type V1PodList,
+  type V1ReplicaSet,
+} from '../kube/client.js';
 import { explainRejection } from '../kube/explain.js';
 import { elapsedMs, send, type Grant, type Purpose, type Session, type Settled } from '../kube/session.js';
-import type { Action } from '../lambda/event.js';
-import { log } from '../lambda/log.js';
+import type { Action } from './request.js';
+import { log } from '../log.js';
 import { sleep } from '../retry.js';
 import {
   currentReplicaSet,
   currentReplicaSetName,
   deploymentRollout,
-  failingPods,
+  judgePods,
+  NO_MEMORY,
   podFix,
-  pullErrors,
-  withFailingPods,
+  withPods,
+  type PodMemory,
+  type PodReport,
   type Rollout,
-} from './rollout.js';
+} from '../status/rollout.js';
 
 /** The Deployment an action is about. */
 export interface Target {
@@ -30,6 +46,8 @@ export interface Target {
 /** A poll starts only with at least this much time left, so that running out of time is a RolloutTimeoutError and
  * not a request cut short. */
 const MIN_POLL_BUDGET_MS = 1000;
+
+const POD_TEMPLATE_HASH = 'pod-template-hash';
 
 /** GETs the Deployment; undefined when it does not exist (404). Throws for any other failure. */
 export async function fetchDeployment(
@@ -48,36 +66,55 @@ export async function fetchDeployment(
   throw explainRejection(settled, purpose, session);
 }
 
-/** The rollout of `deployment`, with the failing pods of its current revision when it is not complete. Pods are
- * listed only then (one request). `earlierPullErrors` are the pull errors seen at earlier polls. */
+/** The rollout of `deployment`, with the pods of its current revision judged when it is not complete: those that
+ * cannot start, and those waiting. Pods are listed only then, page by page, and no further once enough cannot start.
+ * `memory` is what earlier polls of the same wait saw. */
 export async function observeRollout(
   session: Session,
   target: Target,
   deployment: V1Deployment,
-  earlierPullErrors: ReadonlyMap<string, string> = new Map(),
-): Promise<{ rollout: Rollout; pullErrors: ReadonlyMap<string, string> }> {
+  memory: PodMemory = NO_MEMORY,
+): Promise<{ rollout: Rollout; memory: PodMemory }> {
   const rollout = deploymentRollout(deployment);
   const generation = deployment.metadata?.generation ?? 0;
   if (rollout.state === 'complete' || generation > (deployment.status?.observedGeneration ?? 0)) {
-    return { rollout, pullErrors: earlierPullErrors };
+    return { rollout, memory };
   }
-  const pods = await currentRevisionPods(session, target, deployment);
-  if (pods === undefined) {
-    return { rollout, pullErrors: earlierPullErrors };
+  const revision = await currentRevision(session, target, deployment);
+  if (revision === undefined) {
+    return { rollout, memory };
   }
-  return {
-    rollout: withFailingPods(rollout, failingPods(pods.items, pods.replicaSet, earlierPullErrors)),
-    pullErrors: pullErrors(pods.items, earlierPullErrors),
-  };
+  const now = Date.now();
+  const failing: PodReport[] = [];
+  const waiting: PodReport[] = [];
+  let remembered = memory;
+  let continueToken: string | undefined;
+  do {
+    const page = await listPodPage(session, target, revision.selector, continueToken);
+    if (page === undefined) {
+      return { rollout, memory };
+    }
+    const verdicts = judgePods(page.items, revision.replicaSet, remembered, now, CONTAINER_ERROR_PERSIST_MS);
+    failing.push(...verdicts.failing);
+    waiting.push(...verdicts.waiting);
+    remembered = verdicts.memory;
+    continueToken = page.metadata?._continue || undefined;
+  } while (continueToken !== undefined && failing.length < MAX_REPORTED_PODS);
+  return { rollout: withPods(rollout, { failing, waiting }), memory: remembered };
 }
 
 /** Polls the Deployment until its rollout is complete (returns it), failed (throws RolloutFailedError) or the time
- * runs out (throws RolloutTimeoutError). Neither error undoes what the action did. */
-export async function waitForRollout(session: Session, target: Target): Promise<Rollout> {
+ * runs out (throws RolloutTimeoutError). `aftermath` ends both errors' messages: what becomes of what the action did
+ * (by default it is done and stays; a custom resource may say otherwise). */
+export async function waitForRollout(
+  session: Session,
+  target: Target,
+  aftermath = `The ${target.action} itself is done and stays.`,
+): Promise<Rollout> {
   const started = Date.now();
   const requestsBefore = session.requests;
   let interval = POLL_FIRST_INTERVAL_MS;
-  let seen: ReadonlyMap<string, string> = new Map();
+  let memory = NO_MEMORY;
   for (;;) {
     const deployment = await fetchDeployment(session, target, 'observe');
     if (deployment === undefined) {
@@ -88,22 +125,22 @@ export async function waitForRollout(session: Session, target: Target): Promise<
         `deployment ${target.namespace}/${target.name} was deleted while the function waited for its rollout.`,
       );
     }
-    const observed = await observeRollout(session, target, deployment, seen);
+    const observed = await observeRollout(session, target, deployment, memory);
     const { rollout } = observed;
-    seen = observed.pullErrors;
+    memory = observed.memory;
     if (rollout.state === 'complete') {
       return rollout;
     }
     if (rollout.state === 'failed') {
-      throw new RolloutFailedError(rollout, rolloutFailure(target, deployment, rollout));
+      throw new RolloutFailedError(rollout, rolloutFailure(target, deployment, rollout, aftermath));
     }
     // At most about one request per second on average, and backing off.
     const next = Math.max(Date.now() + interval, started + (session.requests - requestsBefore) * 1000);
     if (next + MIN_POLL_BUDGET_MS > session.deadline) {
       throw new RolloutTimeoutError(
         `deployment ${target.namespace}/${target.name} did not finish rolling out within the invocation's time ` +
-          `(${(elapsedMs(session) / 1000).toFixed(1)} s): ${rollout.message}. The ${target.action} itself is done and ` +
-          'stays; invoke with action "get" later to see the rollout, or raise the function\'s Timeout.',
+          `(${(elapsedMs(session) / 1000).toFixed(1)} s): ${sentence(rollout.message)}${podsSaying(target, deployment, rollout)} ` +
+          `${aftermath} Invoke with action "get" later to see the rollout, or raise the function's Timeout.`,
       );
     }
     await sleep(next - Date.now());
@@ -111,13 +148,14 @@ export async function waitForRollout(session: Session, target: Target): Promise<
   }
 }
 
-/** Polls until the Deployment is gone (a foreground deletion ends when its pods and ReplicaSets are); throws
- * RolloutTimeoutError when the time runs out first. */
-export async function waitForDeletion(session: Session, target: Target): Promise<void> {
+/** Polls until the Deployment with `uid` is gone (a foreground deletion ends when its pods and ReplicaSets are):
+ * another Deployment of the same name, made since, does not keep it waiting. Throws RolloutTimeoutError when the
+ * time runs out first. */
+export async function waitForDeletion(session: Session, target: Target, uid: string): Promise<void> {
   let interval = POLL_FIRST_INTERVAL_MS;
   for (;;) {
     const deployment = await fetchDeployment(session, target, 'delete');
-    if (deployment === undefined) {
+    if (deployment === undefined || deployment.metadata?.uid !== uid) {
       return;
     }
     const next = Date.now() + interval;
@@ -140,20 +178,22 @@ export function deploymentImage(deployment: V1Deployment): string | undefined {
   return (containers.find((container) => container.name === CONTAINER_NAME) ?? containers[0])?.image;
 }
 
-/** The pods of the current revision, or undefined when the role may not list them (logged once per call). */
-async function currentRevisionPods(
+/** The current revision's ReplicaSet and the label selector of its pods (the Deployment's selector and the
+ * ReplicaSet's pod-template-hash); undefined when it is not known yet, or the role may not list ReplicaSets. */
+async function currentRevision(
   session: Session,
   target: Target,
   deployment: V1Deployment,
-): Promise<{ items: V1Pod[]; replicaSet: string } | undefined> {
-  const labelSelector = Object.entries(deployment.spec?.selector.matchLabels ?? {})
-    .map(([key, value]) => `${key}=${value}`)
-    .join(',');
-  let replicaSet = currentReplicaSetName(deployment);
-  if (replicaSet === undefined) {
+): Promise<{ replicaSet: string; selector: string } | undefined> {
+  const matchLabels = Object.entries(deployment.spec?.selector.matchLabels ?? {}).map(
+    ([key, value]) => `${key}=${value}`,
+  );
+  const named = currentReplicaSetName(deployment);
+  let replicaSet: V1ReplicaSet | undefined;
+  if (named === undefined) {
     const purpose: Purpose = { ...target, verb: 'list', resource: 'replicasets', grant: 'observe' };
     const settled = await send(session, purpose, (call) =>
-      listReplicaSets(call, { namespace: target.namespace, labelSelector }),
+      listReplicaSets(call, { namespace: target.namespace, labelSelector: matchLabels.join(',') }),
     );
     if (settled.kind !== 'ok') {
       return diagnosticsUnavailable(settled, purpose, session);
@@ -163,19 +203,32 @@ async function currentRevisionPods(
       return undefined;
     }
   }
-  const items = await listPodsOnce(session, target, labelSelector);
-  return items === undefined ? undefined : { items, replicaSet };
+  const name = named ?? replicaSet?.metadata?.name ?? '';
+  // The deployment controller names a ReplicaSet <deployment>-<pod-template-hash> and labels its pods with the hash.
+  const hash = replicaSet?.metadata?.labels?.[POD_TEMPLATE_HASH] ?? name.slice(target.name.length + 1);
+  return { replicaSet: name, selector: [...matchLabels, `${POD_TEMPLATE_HASH}=${hash}`].join(',') };
 }
 
-async function listPodsOnce(session: Session, target: Target, labelSelector: string): Promise<V1Pod[] | undefined> {
+/** One page of the pods matching `selector`; undefined when the role may not list them (logged). */
+async function listPodPage(
+  session: Session,
+  target: Target,
+  selector: string,
+  continueToken: string | undefined,
+): Promise<V1PodList | undefined> {
   const purpose: Purpose = { ...target, verb: 'list', resource: 'pods', grant: 'observe' };
   const settled = await send(session, purpose, (call) =>
-    listPods(call, { namespace: target.namespace, labelSelector }),
+    listPods(call, {
+      namespace: target.namespace,
+      labelSelector: selector,
+      limit: session.listPageSize,
+      continueToken,
+    }),
   );
   if (settled.kind !== 'ok') {
     return diagnosticsUnavailable(settled, purpose, session);
   }
-  return settled.body.items;
+  return settled.body;
 }
 
 /** A 403 on a list means the observe grant lacks it: wait on the Deployment alone, and say so. Anything else is an
@@ -196,22 +249,31 @@ function diagnosticsUnavailable(
   return undefined;
 }
 
-/** The RolloutFailedError message: which pods, why, what to fix. */
-function rolloutFailure(target: Target, deployment: V1Deployment, rollout: Rollout): string {
-  const image = deploymentImage(deployment) ?? 'the image';
+/** The RolloutFailedError message: which pods, why, what to fix, and what becomes of what the action did. */
+function rolloutFailure(target: Target, deployment: V1Deployment, rollout: Rollout, aftermath: string): string {
+  const about = `deployment ${target.namespace}/${target.name} rollout failed: ${sentence(rollout.message)}`;
+  const pods = podsSaying(target, deployment, rollout);
+  const inspect = pods ? '' : ` Inspect it with "kubectl describe deployment -n ${target.namespace} ${target.name}".`;
+  return `${about}${pods}${inspect} ${aftermath}`;
+}
+
+/** The text as a sentence: with one full stop at its end (the deployment controller's messages have their own). */
+function sentence(text: string): string {
+  return text.endsWith('.') ? text : `${text}.`;
+}
+
+/** " pod P container C: <reason> (<message>) (and N more pods): <fix>." for the first pod reported, or nothing. */
+function podsSaying(target: Target, deployment: V1Deployment, rollout: Rollout): string {
   const pods = rollout.pods ?? [];
   const first = pods[0];
-  const about = `deployment ${target.namespace}/${target.name} rollout failed: ${rollout.message}`;
   if (first === undefined) {
-    return (
-      `${about}. Inspect it with "kubectl describe deployment -n ${target.namespace} ${target.name}"; the ` +
-      `${target.action} itself is done and stays.`
-    );
+    return '';
   }
+  const image = deploymentImage(deployment) ?? 'the image';
   const where = first.container ? `pod ${first.name} container ${first.container}` : `pod ${first.name}`;
   const more = pods.length > 1 ? ` (and ${pods.length - 1} more pods)` : '';
   return (
-    `${about}. ${where}: ${first.reason}${first.message ? ` (${first.message})` : ''}${more}: ` +
-    `${podFix(first, image, target.namespace)}. The ${target.action} itself is done and stays.`
+    ` ${where}: ${first.reason}${first.message ? ` (${first.message})` : ''}${more}: ` +
+    `${podFix(first, image, target.namespace)}.`
   );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { imageReferenceProblem } from '../../../src/lambda/image-reference.js';
+import { imageReferenceProblem } from '../../../src/deployment/image-reference.js';
 
 // The cases are distribution/reference's own (normalize_test.go: TestValidateReferenceName, TestValidateRemoteName,
 // TestParseReferenceWithTagAndDigest), the rules the kubelet applies through ParseNormalizedNamed.

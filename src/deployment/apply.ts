@@ -1,10 +1,10 @@
-import { MANAGER } from '../constants.js';
-import { buildDeployment } from '../deployment.js';
+import { DEFAULT_IMAGE, DEFAULT_REPLICAS, MANAGER } from '../constants.js';
+import { buildDeployment } from './build.js';
 import { KubernetesApiError } from '../errors.js';
 import { applyDeployment, type Rejected, type V1Deployment } from '../kube/client.js';
 import { explainRejection } from '../kube/explain.js';
 import { send, type Purpose, type Session, type Settled } from '../kube/session.js';
-import type { ActionRequest } from '../lambda/event.js';
+import type { ActionRequest, DeploymentSpec } from './request.js';
 import { deploymentImage, fetchDeployment, waitForRollout } from './observe.js';
 import type { DeploymentFields } from './create.js';
 
@@ -23,24 +23,26 @@ const MAX_ROUNDS = 3;
 
 /** Server-side applies the Deployment the request describes, so that the cluster converges to it, and says whether
  * that created, changed or left it as it was: the server gives no such signal, so the Deployment is read first and
- * compared (best effort against a concurrent writer). With `wait`, then waits for the rollout. Throws the errors of
- * errors.ts; a conflict with another field manager is a KubernetesApiError naming each field and its owner. */
+ * compared (best effort against a concurrent writer). What the event leaves out is kept as the cluster has it (see
+ * `specFor`). With `wait`, then waits for the rollout. Throws the errors of errors.ts; a conflict with another field
+ * manager is a KubernetesApiError naming each field and its owner. */
 export async function applyAction(session: Session, request: ApplyRequest): Promise<ApplyResult> {
   const { name, namespace, dryRun } = request;
   const purpose: Purpose = { action: 'apply', verb: 'patch', resource: 'deployments', namespace, name, grant: 'apply' };
   for (let round = 1; ; round += 1) {
     const before = await fetchDeployment(session, request, 'apply');
-    let settled = await apply(session, purpose, request, request.force, undefined);
+    const spec = specFor(request, before);
+    let settled = await apply(session, purpose, request, spec, request.force, undefined);
     if (settled.kind === 'rejected' && ownUpdateConflict(settled) && before !== undefined && ownsUpdateEntry(before)) {
       // `create` left an Update entry of manager lambda-eks; the server counts it as another manager than our Apply
       // entry, so changing a value create set conflicts with ourselves. Take those fields over, but only if the object
       // is still the one just read (resourceVersion precondition), so no other writer's fields are taken.
-      settled = await apply(session, purpose, request, true, before.metadata?.resourceVersion);
+      settled = await apply(session, purpose, request, spec, true, before.metadata?.resourceVersion);
     }
     if (settled.kind === 'ok') {
       // A retried apply whose first attempt created the object, its answer lost, is still the one that created it.
       const created = settled.httpStatus === 201 || (before === undefined && settled.uncertain);
-      const outcome = outcomeOf(before, settled.body, created, buildDeployment(request), dryRun);
+      const outcome = outcomeOf(before, settled.body, created, buildDeployment(spec), dryRun);
       return {
         status: dryRun ? 'dry-run' : outcome,
         ...(dryRun ? { wouldBe: outcome } : {}),
@@ -55,14 +57,41 @@ export async function applyAction(session: Session, request: ApplyRequest): Prom
   }
 }
 
+/** The Deployment an apply sends. What the event leaves out is kept as the cluster has it: the image of the live
+ * Deployment; its replicas, sent back as they are when only this function manages them (server-side apply would
+ * otherwise reset a field its only manager stops sending), and not sent when another field manager owns them too (an
+ * autoscaler, kubectl scale), so that they stay theirs. An apply that creates the Deployment takes create's defaults. */
+export function specFor(request: ApplyRequest, live: V1Deployment | undefined): DeploymentSpec {
+  const { name, namespace, annotations } = request;
+  const base = annotations === undefined ? { name, namespace } : { name, namespace, annotations };
+  if (live === undefined) {
+    return { ...base, replicas: request.replicas ?? DEFAULT_REPLICAS, image: request.image ?? DEFAULT_IMAGE };
+  }
+  const image = request.image ?? deploymentImage(live) ?? DEFAULT_IMAGE;
+  if (request.replicas !== undefined) {
+    return { ...base, replicas: request.replicas, image };
+  }
+  const othersOwnReplicas = (live.metadata?.managedFields ?? []).some(
+    (entry) => entry.manager !== MANAGER && ownsReplicas(entry.fieldsV1),
+  );
+  return { ...base, replicas: othersOwnReplicas ? undefined : (live.spec?.replicas ?? DEFAULT_REPLICAS), image };
+}
+
+/** Whether a managedFields entry's field set (FieldsV1) holds spec.replicas. */
+function ownsReplicas(fields: unknown): boolean {
+  const spec: unknown = typeof fields === 'object' && fields !== null ? Reflect.get(fields, 'f:spec') : undefined;
+  return typeof spec === 'object' && spec !== null && Reflect.has(spec, 'f:replicas');
+}
+
 function apply(
   session: Session,
   purpose: Purpose,
   request: ApplyRequest,
+  spec: DeploymentSpec,
   force: boolean,
   resourceVersion: string | undefined,
 ): Promise<Settled<V1Deployment>> {
-  const built = buildDeployment(request);
+  const built = buildDeployment(spec);
   const body = resourceVersion === undefined ? built : { ...built, metadata: { ...built.metadata, resourceVersion } };
   return send(session, purpose, (call) =>
     applyDeployment(call, { namespace: request.namespace, body, dryRun: request.dryRun, force }),
@@ -97,13 +126,14 @@ function outcomeOf(
   return same ? 'unchanged' : 'configured';
 }
 
+/** The Deployment as the apply's answer has it. */
 function describeApplied(request: ApplyRequest, applied: V1Deployment) {
   const uid = applied.metadata?.uid;
   return {
     name: request.name,
     namespace: request.namespace,
-    replicas: applied.spec?.replicas ?? request.replicas,
-    image: deploymentImage(applied) ?? request.image,
+    replicas: applied.spec?.replicas ?? 1,
+    image: deploymentImage(applied) ?? '',
     ...(uid ? { uid } : {}),
   };
 }

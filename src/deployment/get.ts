@@ -1,7 +1,7 @@
-import type { ActionRequest } from '../lambda/event.js';
+import type { ActionRequest } from './request.js';
 import type { Session } from '../kube/session.js';
 import { deploymentImage, fetchDeployment, observeRollout } from './observe.js';
-import type { Rollout } from './rollout.js';
+import type { Rollout } from '../status/rollout.js';
 
 type GetRequest = Extract<ActionRequest, { action: 'get' }>;
 

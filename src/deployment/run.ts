@@ -1,7 +1,7 @@
 import { rediscoverCluster, resolveCluster } from '../aws/cluster.js';
 import type { AwsCredentials, FunctionConfig } from '../config.js';
 import type { Session } from '../kube/session.js';
-import type { ActionRequest } from '../lambda/event.js';
+import type { ActionRequest } from './request.js';
 import { applyAction, type ApplyResult } from './apply.js';
 import { createAction, type CreateResult } from './create.js';
 import { deleteAction, type DeleteResult } from './delete.js';
@@ -30,6 +30,7 @@ export async function openSession({ config, credentials, startedAt, deadline }: 
     deadline,
     startedAt,
     requests: 0,
+    listPageSize: config.listPageSize,
     rediscover: config.cluster ? undefined : () => rediscoverCluster(config, deadline),
   };
 }
