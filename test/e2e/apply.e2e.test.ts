@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { buildDeployment } from '../../src/deployment.js';
+import { buildDeployment } from '../../src/deployment/build.js';
 import { useCluster } from '../support/cluster.js';
 import { deploymentPath } from '../support/cluster-objects.js';
 import { at } from '../support/json.js';
@@ -154,6 +154,42 @@ describe('action apply', () => {
     expect(existing ? await applied('web') : await stored('web')).toEqual(before);
     const patch = scope.proxy.requests.filter((request) => request.method === 'PATCH').pop();
     expect(patch?.query.getAll('dryRun')).toEqual(['All']);
+  });
+
+  it('keeps the replicas another field manager owns when the event leaves them out (kubectl scale, an autoscaler)', async () => {
+    const lambda = await scope.environment();
+    await lambda.invoke({ action: 'apply', name: 'web', replicas: 2 });
+    // kubectl scale writes through the scale subresource, as a HorizontalPodAutoscaler does: another manager.
+    const scaled = await scope.admin.send('PATCH', `${path('web')}/scale?fieldManager=kubectl-scale`, {
+      body: { spec: { replicas: 5 } },
+      contentType: 'application/merge-patch+json',
+    });
+    expect(scaled.status).toBe(200);
+
+    const invocation = await lambda.invoke({ action: 'apply', name: 'web', image: 'nginx:1.30.1' });
+
+    expect(invocation).toMatchObject({
+      ok: true,
+      result: { status: 'configured', replicas: 5, image: 'nginx:1.30.1' },
+    });
+    expect(at(await stored('web'), 'spec', 'replicas')).toBe(5);
+    // The apply did not send replicas: they stay kubectl-scale's.
+    const patch = scope.proxy.requests.filter((request) => request.method === 'PATCH').at(-1);
+    expect(at(JSON.parse(patch?.body ?? '{}'), 'spec', 'replicas')).toBeUndefined();
+  });
+
+  it('keeps the replicas and image the cluster has when the event leaves them out and only it manages them', async () => {
+    const lambda = await scope.environment();
+    await lambda.invoke({ action: 'apply', name: 'web', replicas: 3, image: 'nginx:1.30.1' });
+
+    const rescaled = await lambda.invoke({ action: 'apply', name: 'web', replicas: 4 });
+    const relabelled = await lambda.invoke({ action: 'apply', name: 'web', image: 'nginx:1.30.2' });
+
+    // Server-side apply resets a field its only manager stops sending: the function sends what the cluster has.
+    expect(rescaled).toMatchObject({ ok: true, result: { replicas: 4, image: 'nginx:1.30.1' } });
+    expect(relabelled).toMatchObject({ ok: true, result: { replicas: 4, image: 'nginx:1.30.2' } });
+    expect(at(await stored('web'), 'spec', 'replicas')).toBe(4);
+    expect(at(await stored('web'), 'spec', 'template', 'spec', 'containers', 0, 'image')).toBe('nginx:1.30.2');
   });
 
   it('gets the same Deployment object the direct body describes, field for field', async () => {

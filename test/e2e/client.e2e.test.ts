@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, request as httpsRequest } from 'node:https';
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { mintEksToken } from '../../src/aws/token.js';
-import { buildDeployment } from '../../src/deployment.js';
+import { buildDeployment } from '../../src/deployment/build.js';
 import { createDeployment, type KubeCall, type V1Deployment } from '../../src/kube/client.js';
 import { useCluster } from '../support/cluster.js';
 import { FaultProxy } from '../support/fault-proxy.js';

@@ -16,7 +16,7 @@ const TYPE = 'Custom::KubernetesDeployment';
 /** How long a request that waits for a rollout may take: a real rolling update replaces one pod at a time. */
 const WAIT_TIMEOUT_MS = 60_000;
 const receiver = new CfnReceiver();
-const scope = useCluster({ cleanup: () => receiver.stop() });
+const scope = useCluster({ namespaces: { elsewhere: [] }, cleanup: () => receiver.stop() });
 let requestCount = 0;
 
 beforeAll(async () => {
@@ -376,7 +376,19 @@ describe('a Custom::KubernetesDeployment', () => {
     expect(JSON.stringify(invocation)).not.toContain(signature);
     expect(lambda.logs.join('\n')).not.toContain(signature);
     expect(lambda.records().filter((record) => record['message'] === 'custom resource')).toEqual([
-      expect.objectContaining({ level: 'ERROR', errorType: 'ResponseNotDeliveredError' }),
+      expect.objectContaining({ level: 'ERROR', outcome: 'undelivered', errorType: 'ResponseNotDeliveredError' }),
+    ]);
+  });
+
+  it('logs an answered request at the level of its answer: SUCCESS at INFO, FAILED at ERROR', async () => {
+    const lambda = await scope.environment();
+
+    await send(lambda, request('Create', { Name: 'web' }));
+    await send(lambda, request('Create', { Name: 'web', Replicas: 'many' }));
+
+    expect(lambda.records().filter((record) => record['message'] === 'custom resource')).toEqual([
+      expect.objectContaining({ level: 'INFO', outcome: 'SUCCESS' }),
+      expect.objectContaining({ level: 'ERROR', outcome: 'FAILED', errorType: 'InvalidEventError' }),
     ]);
   });
 
@@ -453,7 +465,7 @@ describe('a Custom::KubernetesDeployment', () => {
     ]);
   });
 
-  it("deletes nothing for another cluster's id, and answers SUCCESS for an object already gone", async () => {
+  it("deletes nothing in its cluster for another cluster's id, and answers FAILED saying how to finish", async () => {
     const lambda = await scope.environment();
     await send(lambda, request('Create', { Name: 'web' }));
 
@@ -461,22 +473,107 @@ describe('a Custom::KubernetesDeployment', () => {
       lambda,
       request('Delete', { Name: 'web' }, { PhysicalResourceId: idOf('web', 'prod') }),
     );
-    const gone = await send(lambda, request('Delete', { Name: 'gone' }, { PhysicalResourceId: idOf('gone') }));
 
-    expect(otherCluster).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: idOf('web', 'prod') });
-    expect(otherCluster['Data']).toBeUndefined();
-    expect(gone).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: idOf('gone'), Data: { Status: 'absent' } });
+    expect(otherCluster).toMatchObject({
+      Status: 'FAILED',
+      PhysicalResourceId: idOf('web', 'prod'),
+      Reason: expect.stringMatching(/^ConfigurationError: CLUSTER_NAME: this function manages cluster "demo", but/),
+    });
+    expect(otherCluster['Reason']).toContain(`is in cluster "prod"`);
+    expect(otherCluster['Reason']).toContain('--retain-resources Web');
     expect(await deployment('web')).toBeDefined();
     expect(requestsWith('DELETE')).toEqual([]);
+  });
+
+  it('answers SUCCESS for a Delete of an object already gone', async () => {
+    const lambda = await scope.environment();
+
+    const gone = await send(lambda, request('Delete', { Name: 'gone' }, { PhysicalResourceId: idOf('gone') }));
+
+    expect(gone).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: idOf('gone'), Data: { Status: 'absent' } });
+    expect(requestsWith('DELETE')).toEqual([]);
     expect(nothingToDelete(lambda)).toEqual([
-      expect.objectContaining({
-        level: 'INFO',
-        physicalResourceId: idOf('web', 'prod'),
-        reason: expect.stringContaining('"prod"'),
-      }),
       expect.objectContaining({ level: 'INFO', physicalResourceId: idOf('gone'), reason: expect.any(String) }),
     ]);
   });
+
+  it("keeps its Deployment's namespace when only the function's default NAMESPACE changed", async () => {
+    const before = await scope.environment();
+    const create = await send(before, request('Create', { Name: 'web' }));
+    const after = await scope.environment({ ...scope.env, NAMESPACE: scope.ns('elsewhere') });
+
+    const updated = await send(
+      after,
+      request(
+        'Update',
+        { Name: 'web', Replicas: '3' },
+        { PhysicalResourceId: idOf('web'), OldResourceProperties: { Name: 'web' } },
+      ),
+    );
+
+    expect(updated).toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: create['PhysicalResourceId'],
+      Data: { Namespace: ns(), Status: 'configured' },
+    });
+    expect(at(await deployment('web'), 'spec', 'replicas')).toBe(3);
+    expect(await scope.admin.get(restPath('apps/v1', 'deployments', scope.ns('elsewhere'), 'web'))).toBeUndefined();
+  });
+
+  it('rolls a rename back to the Deployment it had, converged, and never deletes it', async () => {
+    const lambda = await scope.environment();
+    const a = { Name: 'web-a', Replicas: '1' };
+    const b = { Name: 'web-b', Replicas: '1' };
+    await send(lambda, request('Create', a));
+    const original = await deployment('web-a');
+    await send(lambda, request('Update', b, { PhysicalResourceId: idOf('web-a'), OldResourceProperties: a }));
+
+    // The rollback's properties are the old ones; say the template had asked for 2 replicas of web-a.
+    const rolledBack = await send(
+      lambda,
+      request('Update', { ...a, Replicas: '2' }, { PhysicalResourceId: idOf('web-b'), OldResourceProperties: b }),
+    );
+
+    expect(rolledBack).toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: idOf('web-a'),
+      Data: { Uid: original?.metadata?.uid, Status: 'configured' },
+    });
+    expect(at(await deployment('web-a'), 'spec', 'replicas')).toBe(2);
+  });
+
+  it('leaves the Deployment a failed rollback of a rename went back to, and says so truly', async () => {
+    // No pod can start in the namespace, so no rollout completes: the rename's wait fails, then the rollback's.
+    await holdRollouts();
+    const lambda = await scope.environment();
+    const a = { Name: 'web-a', Wait: 'true' };
+    const b = { Name: 'web-b', Wait: 'true' };
+    await send(lambda, request('Create', { Name: 'web-a' }));
+    const original = await deployment('web-a');
+    const renamed = await send(
+      lambda,
+      request('Update', b, { PhysicalResourceId: idOf('web-a'), OldResourceProperties: a }),
+      6000,
+    );
+
+    const rolledBack = await send(
+      lambda,
+      request('Update', a, { PhysicalResourceId: idOf('web-b'), OldResourceProperties: b }),
+      6000,
+    );
+
+    expect(renamed).toMatchObject({ Status: 'FAILED', PhysicalResourceId: idOf('web-a') });
+    expect(renamed['Reason']).toContain(`The function deleted the new Deployment ${ns()}/web-b again`);
+    expect(rolledBack).toMatchObject({
+      Status: 'FAILED',
+      PhysicalResourceId: idOf('web-b'),
+      Reason: expect.stringMatching(/^RolloutTimeoutError: /),
+    });
+    expect(rolledBack['Reason']).toContain(`Deployment ${ns()}/web-a existed before this update`);
+    expect(rolledBack['Reason']).not.toMatch(/deleted|stays/);
+    expect(at(await deployment('web-a'), 'metadata', 'uid')).toBe(original?.metadata?.uid);
+    expect(await deploymentNames()).toEqual(['web-a']);
+  }, 60_000);
 
   it('deletes with Wait whatever its other properties say, and answers once the pods are gone', async () => {
     const lambda = await scope.environment();

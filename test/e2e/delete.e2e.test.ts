@@ -94,6 +94,35 @@ describe('action delete', () => {
     await scope.admin.waitFor(deploymentPath(namespace(), 'web'), (object) => object === undefined, 'the deletion');
   });
 
+  it('waits for the Deployment it deleted, not for another made under the same name meanwhile', async () => {
+    const lambda = await scope.environment();
+    await lambda.invoke({ name: 'web' });
+    const path = deploymentPath(namespace(), 'web');
+    const oldUid = (await stored('web'))?.metadata?.uid;
+    await hold(scope.admin, path);
+    const deleting = lambda.invoke({ action: 'delete', name: 'web', wait: true }, 20_000);
+    await scope.admin.waitFor(
+      path,
+      (object) => at(object, 'metadata', 'deletionTimestamp') !== undefined,
+      'the delete',
+    );
+
+    // The old one goes; a new one of the same name (labelled as the function's own) comes at once.
+    await release(scope.admin, path);
+    await scope.admin.waitFor(path, (object) => object === undefined, 'the old Deployment to go');
+    const newUid = (
+      await scope.admin.create(
+        restPath('apps/v1', 'deployments', namespace()),
+        foreignDeployment(namespace(), 'web', { 'app.kubernetes.io/managed-by': 'lambda-eks' }),
+      )
+    ).metadata?.uid;
+    const invocation = await deleting;
+
+    expect(invocation).toMatchObject({ ok: true, result: { status: 'deleted', uid: oldUid } });
+    expect(invocation.durationMs).toBeLessThan(15_000);
+    expect((await stored('web'))?.metadata?.uid).toBe(newUid);
+  }, 40_000);
+
   it.each([
     ['it did not make', { 'app.kubernetes.io/managed-by': 'Helm' }, 'app.kubernetes.io/managed-by label says "Helm"'],
     ['it did not make, unlabelled', {}, 'it has no app.kubernetes.io/managed-by label'],

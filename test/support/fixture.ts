@@ -42,8 +42,20 @@ export const SPARE_IDENTITY: Identity = {
   groups: [GROUP],
 };
 
+/** Another function's role in a group of its own: the tests that grant rights cluster-wide (a ClusterRoleBinding)
+ * grant them to this group, so that no other test's function gets them meanwhile. */
+export const WIDE_GROUP = 'lambda-eks-test-cluster-wide';
+export const WIDE_IDENTITY: Identity = {
+  accessKeyId: 'ASIAE2ETESTKEY000004',
+  secretAccessKey: 'wide/Secret+Access/Key00000000000000000',
+  sessionToken: 'IQoJb3JpZ2luX2VjWideSessionToken+DDDD==',
+  arn: 'arn:aws:sts::111122223333:assumed-role/lambda-eks-wide-DeployerFunctionRole/lambda-eks-wide',
+  username: 'arn:aws:sts::111122223333:assumed-role/lambda-eks-wide-DeployerFunctionRole/lambda-eks-wide',
+  groups: [WIDE_GROUP],
+};
+
 /** Every identity the local cluster's token webhook knows. */
-export const IDENTITIES: readonly Identity[] = [FUNCTION_IDENTITY, ROTATED_IDENTITY, SPARE_IDENTITY];
+export const IDENTITIES: readonly Identity[] = [FUNCTION_IDENTITY, ROTATED_IDENTITY, SPARE_IDENTITY, WIDE_IDENTITY];
 
 /** Every secret of the test identities: none may appear in what the function writes or returns. */
 export const IDENTITY_SECRETS: readonly string[] = IDENTITIES.flatMap((identity) => [
