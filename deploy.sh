@@ -55,6 +55,14 @@ die() {
   echo "deploy.sh: error: $*" >&2
   exit 1
 }
+warn() { echo "deploy.sh: warning: $*" >&2; }
+# A file's text on one line, without the blank lines around it (AWS CLI v1 starts an error with an empty line).
+one_line() {
+  local text
+  text=$(tr '\n' ' ' < "$1")
+  text=${text#"${text%%[![:space:]]*}"}
+  echo "${text%"${text##*[![:space:]]}"}"
+}
 
 cluster=''
 region=${AWS_REGION:-${AWS_DEFAULT_REGION:-}}
@@ -87,6 +95,11 @@ while (($# > 0)); do
   esac
 done
 [[ -n $cluster ]] || usage_error "no cluster name"
+# An EKS cluster name (CreateCluster): 1 to 100 letters, digits, '-' and '_', starting with a letter or digit.
+cluster_pattern='^[0-9A-Za-z][-_0-9A-Za-z]*$'
+if ! [[ $cluster =~ $cluster_pattern ]] || ((${#cluster} > 100)); then
+  usage_error "invalid cluster name '$cluster': an EKS cluster name has letters, digits, '-' and '_' only, starts with a letter or digit, and has at most 100 characters"
+fi
 
 # The grants in their canonical order, each once; an unknown one is refused by name.
 grants=''
@@ -115,17 +128,15 @@ namespace_pattern='^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$'
   || usage_error "invalid --namespace '$namespace': a namespace name has lower-case letters, digits and '-' only, starts and ends with a letter or digit, and has at most 63 characters"
 
 # CloudFormation stack names: letters, digits and '-', starting with a letter, at most 128 characters (the API's
-# CreateStack documentation). EKS cluster names may also hold '_' (CreateCluster), so the default replaces it.
-valid_stack_name() {
-  local name_pattern='^[A-Za-z][-A-Za-z0-9]*$'
-  [[ $1 =~ $name_pattern ]] && ((${#1} <= 128))
-}
+# CreateStack documentation). EKS cluster names may also hold '_', so the default replaces it; from a valid cluster
+# name it is always a valid stack name (at most 11 + 100 characters).
 if [[ -z $stack ]]; then
   stack=lambda-eks-${cluster//_/-}
-  valid_stack_name "$stack" || usage_error "cannot make a stack name from cluster name '$cluster'; pass --stack-name"
 else
-  valid_stack_name "$stack" \
-    || usage_error "invalid --stack-name '$stack': a stack name has letters, digits and '-' only, starts with a letter, and has at most 128 characters"
+  stack_pattern='^[A-Za-z][-A-Za-z0-9]*$'
+  if ! [[ $stack =~ $stack_pattern ]] || ((${#stack} > 128)); then
+    usage_error "invalid --stack-name '$stack': a stack name has letters, digits and '-' only, starts with a letter, and has at most 128 characters"
+  fi
 fi
 
 cd "$(dirname "$0")"
@@ -144,15 +155,28 @@ if [[ -z $region ]]; then
   region=$(aws configure get region 2> /dev/null || true)
 fi
 [[ -n $region ]] || die "no AWS region: pass --region or set AWS_REGION"
-caller=$(aws sts get-caller-identity --region "$region" --query Arn --output text 2> "$tmp/sts.err") \
-  || die "AWS credentials do not work ($(tr '\n' ' ' < "$tmp/sts.err")); configure them (aws configure, AWS_PROFILE or SSO login)"
+# A failure here is the network or the credentials; the AWS CLI's words tell them apart (botocore's connection
+# errors, and macOS's and glibc's resolver errors; the errors STS and the credential providers answer with).
+network_errors='Could not connect to the endpoint URL|Connect timeout on endpoint URL|Read timeout on endpoint URL|Failed to connect to proxy URL|Connection was closed before we received a valid response|Name or service not known|Temporary failure in name resolution|nodename nor servname provided|SSL'
+credential_errors='ExpiredToken|InvalidClientTokenId|SignatureDoesNotMatch|Unable to locate credentials|AccessDenied|UnrecognizedClientException|[Cc]redential|SSO|[Tt]oken has expired|config profile'
+if ! caller=$(aws sts get-caller-identity --region "$region" --query Arn --output text 2> "$tmp/sts.err"); then
+  if grep -Eq "$network_errors" "$tmp/sts.err"; then
+    die "cannot reach AWS STS in $region ($(one_line "$tmp/sts.err")): check your network connection and proxy" \
+      "(HTTPS_PROXY, NO_PROXY, and AWS_CA_BUNDLE behind a TLS-inspecting proxy), and that $region is a region and" \
+      "its STS endpoint (sts.$region.amazonaws.com) is reachable from here; then run deploy.sh again"
+  elif grep -Eq "$credential_errors" "$tmp/sts.err"; then
+    die "AWS credentials do not work ($(one_line "$tmp/sts.err")); configure them (aws configure, AWS_PROFILE or" \
+      "SSO login: aws sso login) and run deploy.sh again"
+  fi
+  die "aws sts get-caller-identity failed in $region ($(one_line "$tmp/sts.err")); fix what it says and run deploy.sh again"
+fi
 info "AWS identity: $caller"
 
 # One call; joins keep every field one tab-separated word ('-' for an empty list), so read splits them right.
 cluster_info=$(aws eks describe-cluster --name "$cluster" --region "$region" --output text --query \
   "cluster.[status, endpoint, accessConfig.authenticationMode, resourcesVpcConfig.endpointPublicAccess, resourcesVpcConfig.endpointPrivateAccess, join(',', resourcesVpcConfig.publicAccessCidrs || \`[]\`) || '-', resourcesVpcConfig.vpcId, join(',', resourcesVpcConfig.subnetIds || \`[]\`) || '-', resourcesVpcConfig.clusterSecurityGroupId, certificateAuthority.data]" \
   2> "$tmp/eks.err") \
-  || die "cannot describe EKS cluster '$cluster' in $region: $(tr '\n' ' ' < "$tmp/eks.err")"
+  || die "cannot describe EKS cluster '$cluster' in $region: $(one_line "$tmp/eks.err")"
 IFS=$'\t' read -r status endpoint auth_mode public_access private_access public_cidrs vpc_id subnets cluster_sg ca_data \
   <<< "$cluster_info"
 [[ $status == ACTIVE ]] || die "cluster '$cluster' is $status, not ACTIVE; try again when it is"
@@ -161,6 +185,75 @@ info "cluster $cluster: ACTIVE, endpoint $endpoint, authentication mode $auth_mo
 
 access_entry=true
 [[ $auth_mode == CONFIG_MAP ]] && access_entry=false
+
+# Lambda gives a function's network interfaces no public IP, so in a VPC it reaches S3 (to answer CloudFormation)
+# only through a NAT gateway or the region's S3 gateway endpoint. Sets function_subnets to the cluster's subnets that
+# give no public IPs and whose route table has an active route to one of those (a subnet without a route table of its
+# own uses the VPC's main one); to all of them, with a warning, when none does or they cannot be read.
+choose_subnets() {
+  local s3_route subnet_list routes public_ips main_table main_to_s3 table is_main associated to_s3
+  local id own_table own_to_s3 public sid maps chosen='' excluded=''
+  function_subnets=$subnets
+  if [[ $s3_prefix_list == pl-* ]]; then
+    s3_route="DestinationPrefixListId=='$s3_prefix_list'"
+  else
+    s3_route="starts_with(GatewayId || '', 'vpce-')"
+  fi
+  IFS=',' read -r -a subnet_list <<< "$subnets"
+  if ! routes=$(aws ec2 describe-route-tables --region "$region" --filters "Name=vpc-id,Values=$vpc_id" --output text \
+    --query "RouteTables[].[RouteTableId, length(Associations[?Main]) > \`0\`, join(',', Associations[?SubnetId].SubnetId) || '-', length(Routes[?State=='active' && ((DestinationCidrBlock=='0.0.0.0/0' && NatGatewayId) || $s3_route)]) > \`0\`]" \
+    2> "$tmp/routes.err"); then
+    warn "cannot read the route tables of $vpc_id ($(one_line "$tmp/routes.err")): the function will run in all the" \
+      "cluster's subnets ($subnets). Allow ec2:DescribeRouteTables so that deploy.sh picks those that reach S3, or" \
+      "make sure each reaches S3 through a NAT gateway or an S3 gateway endpoint, or custom resource answers fail"
+    return 0
+  fi
+  if ! public_ips=$(aws ec2 describe-subnets --region "$region" --subnet-ids ${subnet_list[@]+"${subnet_list[@]}"} \
+    --output text --query 'Subnets[].[SubnetId, MapPublicIpOnLaunch]' 2> "$tmp/subnets.err"); then
+    warn "cannot read the subnets $subnets ($(one_line "$tmp/subnets.err")): the function will run in all of them." \
+      "Allow ec2:DescribeSubnets so that deploy.sh picks those that reach S3, or make sure each reaches S3 through" \
+      "a NAT gateway or an S3 gateway endpoint, or custom resource answers fail"
+    return 0
+  fi
+  main_table='' main_to_s3=False
+  while IFS=$'\t' read -r table is_main associated to_s3; do
+    if [[ $is_main == True ]]; then
+      main_table=$table main_to_s3=$to_s3
+    fi
+  done <<< "$routes"
+  for id in ${subnet_list[@]+"${subnet_list[@]}"}; do
+    own_table=$main_table own_to_s3=$main_to_s3
+    while IFS=$'\t' read -r table is_main associated to_s3; do
+      if [[ ,$associated, == *,"$id",* ]]; then
+        own_table=$table own_to_s3=$to_s3
+      fi
+    done <<< "$routes"
+    public=False
+    while IFS=$'\t' read -r sid maps; do
+      if [[ $sid == "$id" ]]; then
+        public=$maps
+      fi
+    done <<< "$public_ips"
+    if [[ $public == True ]]; then
+      excluded="${excluded:+$excluded, }$id (gives public IPs)"
+    elif [[ $own_to_s3 != True ]]; then
+      excluded="${excluded:+$excluded, }$id (${own_table:-no route table}: no route to a NAT gateway or an S3 gateway endpoint)"
+    else
+      chosen=${chosen:+$chosen,}$id
+    fi
+  done
+  if [[ -z $chosen ]]; then
+    warn "none of the cluster's subnets both gives no public IPs and reaches S3 through a NAT gateway or an S3" \
+      "gateway endpoint: $excluded. The function will run in all of them ($subnets) and will not be able to answer" \
+      "CloudFormation custom resources (direct invocations still work). Add a route to a NAT gateway or the S3" \
+      "gateway endpoint to a private subnet's route table, and run deploy.sh again"
+    return 0
+  fi
+  function_subnets=$chosen
+  if [[ -n $excluded ]]; then
+    info "not in the subnets that cannot reach S3 privately: $excluded"
+  fi
+}
 
 # Outside a VPC, Lambda connects from AWS-owned public addresses that no cluster's publicAccessCidrs lists; only an
 # unrestricted public endpoint (0.0.0.0/0) is reachable from there. With private access on, a function in the cluster's
@@ -172,23 +265,23 @@ public_open=false
 if [[ $public_open == false ]]; then
   if [[ $private_access == True ]]; then
     [[ $subnets != - ]] || die "cluster '$cluster' lists no subnets; cannot place the function in its VPC"
-    vpc_overrides=("SubnetIds=$subnets" "VpcId=$vpc_id" "ClusterSecurityGroupId=$cluster_sg")
     # Answering a CloudFormation custom resource is a PUT to S3: allow 443 to the region's S3 prefix list too.
     s3_prefix_list=$(aws ec2 describe-managed-prefix-lists --region "$region" --output text \
       --query "PrefixLists[?ends_with(PrefixListName, '.$region.s3')].PrefixListId | [0]" 2> "$tmp/ec2.err") \
       || s3_prefix_list=None
+    choose_subnets
+    vpc_overrides=("SubnetIds=$function_subnets" "VpcId=$vpc_id" "ClusterSecurityGroupId=$cluster_sg")
     if [[ $s3_prefix_list == pl-* ]]; then
       vpc_overrides+=("S3PrefixListId=$s3_prefix_list")
-      info "its security group allows 443 to the cluster and to S3 ($s3_prefix_list, for custom resource answers;" \
-        "S3 needs a NAT gateway or an S3 gateway endpoint in the VPC)"
+      info "its security group allows 443 to the cluster and to S3 ($s3_prefix_list, for custom resource answers)"
     else
-      info "could not find the S3 prefix list of $region ($(tr '\n' ' ' < "$tmp/ec2.err")): the function's" \
+      info "could not find the S3 prefix list of $region ($(one_line "$tmp/ec2.err")): the function's" \
         "security group allows 443 to the cluster only, so it cannot answer CloudFormation custom resources"
     fi
     if [[ $public_access == True ]]; then
-      info "the public endpoint accepts only $public_cidrs: the function will run in $vpc_id ($subnets) and use the private endpoint"
+      info "the public endpoint accepts only $public_cidrs: the function will run in $vpc_id ($function_subnets) and use the private endpoint"
     else
-      info "the endpoint is private: the function will run in $vpc_id ($subnets)"
+      info "the endpoint is private: the function will run in $vpc_id ($function_subnets)"
     fi
   else
     die "cluster '$cluster' accepts public API traffic only from $public_cidrs and its private endpoint is off. A Lambda" \
@@ -204,7 +297,7 @@ stack_status() {
   aws cloudformation describe-stacks --stack-name "$stack" --region "$region" --output text \
     --query 'Stacks[0].StackStatus' 2> "$tmp/cfn.err" && return 0
   grep -q 'does not exist' "$tmp/cfn.err" && { echo NONE; return 0; }
-  die "cannot read stack $stack: $(tr '\n' ' ' < "$tmp/cfn.err")"
+  die "cannot read stack $stack: $(one_line "$tmp/cfn.err")"
 }
 delete_hint="sam delete --stack-name $stack --region $region"
 status_now=$(stack_status)
@@ -215,6 +308,10 @@ case $status_now in
     ;;
   UPDATE_ROLLBACK_FAILED)
     die "stack $stack is in UPDATE_ROLLBACK_FAILED; run: aws cloudformation continue-update-rollback --stack-name $stack --region $region"
+    ;;
+  REVIEW_IN_PROGRESS)
+    # Only a change set, created and never executed: sam deploy creates the stack (SAM treats it as a new stack).
+    info "stack $stack is in REVIEW_IN_PROGRESS (a change set created but never executed): sam deploy creates it"
     ;;
   *_IN_PROGRESS) die "stack $stack is $status_now; wait until it finishes and run deploy.sh again" ;;
 esac
@@ -286,7 +383,7 @@ if ! command -v kubectl > /dev/null; then
 else
   kubeconfig="$tmp/kubeconfig"
   if ! aws eks update-kubeconfig --name "$cluster" --region "$region" --kubeconfig "$kubeconfig" > "$tmp/kubeconfig.log" 2>&1; then
-    info "cannot write a kubeconfig for $cluster: $(tr '\n' ' ' < "$tmp/kubeconfig.log")"
+    info "cannot write a kubeconfig for $cluster: $(one_line "$tmp/kubeconfig.log")"
     needs_admin "$apply_hint"
   elif ! kubectl --kubeconfig "$kubeconfig" auth can-i create roles.rbac.authorization.k8s.io -n "$namespace" > /dev/null 2>&1; then
     info "you may not create RBAC Roles in $namespace (or cannot reach the cluster)"

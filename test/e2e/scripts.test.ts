@@ -48,6 +48,8 @@ interface Call {
 
 interface Scenario {
   credentials?: boolean;
+  /** How aws sts get-caller-identity fails (cli_stub.py's STS_ERRORS: AWS CLI v1's own words). */
+  stsError?: string;
   cluster?: Record<string, unknown> | null;
   stackStatus?: string;
   samDeployFails?: boolean;
@@ -58,6 +60,11 @@ interface Scenario {
   mapped?: boolean;
   mappingFails?: boolean;
   prefixListsFail?: boolean;
+  /** The VPC's subnets and route tables, as EC2 describes them (default: the cluster's, private, behind a NAT). */
+  subnets?: Record<string, unknown>[];
+  routeTables?: Record<string, unknown>[];
+  routeTablesFail?: boolean;
+  docker?: 'running' | 'stopped' | 'hangs';
   outputs?: Record<string, string>;
   invokeResults?: Record<string, unknown>[];
 }
@@ -101,6 +108,55 @@ function cluster(mode: string | null, vpc: Record<string, unknown> = {}, overrid
     ...overrides,
   };
 }
+
+const VPC_ID = 'vpc-0a1b2c3d4e5f60718';
+const S3_PREFIX_LIST = 'pl-63a5400a';
+const LOCAL_ROUTE = {
+  DestinationCidrBlock: '10.0.0.0/16',
+  GatewayId: 'local',
+  Origin: 'CreateRouteTable',
+  State: 'active',
+};
+const ROUTES = {
+  nat: {
+    DestinationCidrBlock: '0.0.0.0/0',
+    NatGatewayId: 'nat-0123456789abcdef0',
+    Origin: 'CreateRoute',
+    State: 'active',
+  },
+  natGone: {
+    DestinationCidrBlock: '0.0.0.0/0',
+    NatGatewayId: 'nat-0fedcba987654321',
+    Origin: 'CreateRoute',
+    State: 'blackhole',
+  },
+  internet: {
+    DestinationCidrBlock: '0.0.0.0/0',
+    GatewayId: 'igw-0123456789abcdef0',
+    Origin: 'CreateRoute',
+    State: 'active',
+  },
+  s3Endpoint: {
+    DestinationPrefixListId: S3_PREFIX_LIST,
+    GatewayId: 'vpce-0123456789abcdef0',
+    Origin: 'CreateRoute',
+    State: 'active',
+  },
+};
+/** A route table of the cluster's VPC, as describe-route-tables gives it: the main one, or associated with `subnets`. */
+function routeTable(id: string, routes: Record<string, unknown>[], subnets: string[] | 'main') {
+  const associations =
+    subnets === 'main'
+      ? [{ Main: true, RouteTableId: id, RouteTableAssociationId: `rtbassoc-${id}` }]
+      : subnets.map((subnet) => ({
+          Main: false,
+          SubnetId: subnet,
+          RouteTableId: id,
+          RouteTableAssociationId: `rtbassoc-${subnet}`,
+        }));
+  return { RouteTableId: id, VpcId: VPC_ID, Associations: associations, Routes: [LOCAL_ROUTE, ...routes] };
+}
+const subnet = (id: string, publicIps: boolean) => ({ SubnetId: id, VpcId: VPC_ID, MapPublicIpOnLaunch: publicIps });
 
 const sandboxes: string[] = [];
 afterEach(() => {
@@ -275,7 +331,9 @@ describe('deploy.sh', () => {
 
     const deploy = find(run.calls, 'sam deploy')?.args ?? [];
     const sent = deploy.slice(deploy.indexOf('--parameter-overrides') + 1).map((arg) => arg.split('=')[0]);
-    expect(Object.keys(at(readTemplate(), 'Parameters') ?? {}).sort()).toEqual([...sent].sort());
+    // ListPageSize is a tuning setting deploy.sh leaves alone: sam deploy keeps the value a stack already has for a
+    // parameter it is not given, so a user's own setting survives a redeploy.
+    expect(Object.keys(at(readTemplate(), 'Parameters') ?? {}).sort()).toEqual([...sent, 'ListPageSize'].sort());
   });
 
   it('uses the region it is given for every AWS CLI call, over AWS_REGION', async () => {
@@ -485,6 +543,74 @@ describe('deploy.sh', () => {
       );
     });
 
+    describe('subnets', () => {
+      const PRIVATE = { endpointPublicAccess: false, endpointPrivateAccess: true };
+      const inSubnets = (run: Run) =>
+        (find(run.calls, 'sam deploy')?.args ?? []).filter((arg) => arg.startsWith('SubnetIds='));
+
+      it('places the function only in subnets without public IPs whose route table reaches S3', async () => {
+        const run = await runScript('deploy.sh', ['demo', '--no-invoke'], {
+          cluster: cluster('API', {
+            ...PRIVATE,
+            subnetIds: ['subnet-0aaa', 'subnet-0bbb', 'subnet-0ccc', 'subnet-0ddd', 'subnet-0eee'],
+          }),
+          subnets: [
+            subnet('subnet-0aaa', false),
+            subnet('subnet-0bbb', true),
+            subnet('subnet-0ccc', false),
+            subnet('subnet-0ddd', false),
+            subnet('subnet-0eee', false),
+          ],
+          routeTables: [
+            // subnet-0ccc has no association of its own: the main route table, with the S3 gateway endpoint, is its.
+            routeTable('rtb-0main', [ROUTES.s3Endpoint], 'main'),
+            routeTable('rtb-0private', [ROUTES.nat], ['subnet-0aaa']),
+            routeTable('rtb-0public', [ROUTES.internet], ['subnet-0bbb', 'subnet-0eee']),
+            routeTable('rtb-0stale', [ROUTES.natGone], ['subnet-0ddd']),
+          ],
+        });
+
+        expect(run.code).toBe(0);
+        expect(inSubnets(run)).toEqual(['SubnetIds=subnet-0aaa,subnet-0ccc']);
+        expect(optionOf(find(run.calls, 'aws ec2 describe-route-tables'), '--filters')).toBe(
+          `Name=vpc-id,Values=${VPC_ID}`,
+        );
+        expect(run.stderr).toMatch(/subnet-0bbb \(gives public IPs\)/);
+        expect(run.stderr).toMatch(/subnet-0ddd \(rtb-0stale: no route to a NAT gateway or an S3 gateway endpoint\)/);
+        expect(run.stderr).toMatch(/subnet-0eee \(rtb-0public: no route to a NAT gateway or an S3 gateway endpoint\)/);
+        expect(run.stderr).not.toContain('warning');
+      });
+
+      it('warns, naming the subnets, and uses them all when none reaches S3 without public IPs', async () => {
+        const run = await runScript('deploy.sh', ['demo', '--no-invoke'], {
+          cluster: cluster('API', PRIVATE),
+          subnets: [subnet('subnet-0aaa', true), subnet('subnet-0bbb', false)],
+          routeTables: [routeTable('rtb-0public', [ROUTES.internet], 'main')],
+        });
+
+        expect(run.code).toBe(0);
+        expect(inSubnets(run)).toEqual(['SubnetIds=subnet-0aaa,subnet-0bbb']);
+        expect(run.stderr).toMatch(
+          /deploy\.sh: warning: none of the cluster's subnets both gives no public IPs and reaches S3 .*subnet-0aaa \(gives public IPs\).*subnet-0bbb \(rtb-0public: no route to a NAT gateway or an S3 gateway endpoint\)/s,
+        );
+        expect(run.stderr).toMatch(/will not be able to answer CloudFormation custom resources/);
+      });
+
+      it('warns and uses all the cluster subnets when the route tables cannot be read', async () => {
+        const run = await runScript('deploy.sh', ['demo', '--no-invoke'], {
+          cluster: cluster('API', PRIVATE),
+          routeTablesFail: true,
+        });
+
+        expect(run.code).toBe(0);
+        expect(inSubnets(run)).toEqual(['SubnetIds=subnet-0aaa,subnet-0bbb']);
+        expect(run.stderr).toMatch(
+          /deploy\.sh: warning: cannot read the route tables of vpc-0a1b2c3d4e5f60718 \(.*UnauthorizedOperation.*\)/,
+        );
+        expect(run.stderr).toContain('ec2:DescribeRouteTables');
+      });
+    });
+
     it('stops before building when the public endpoint is restricted and private access is off', async () => {
       const { run } = await deployArgs({ endpointPrivateAccess: false, publicAccessCidrs: ['203.0.113.0/24'] });
 
@@ -511,6 +637,30 @@ describe('deploy.sh', () => {
       expect(deploy?.args).toContain('ClusterName=my_cluster');
       const example = readTemplate(join(PROJECT_ROOT, 'examples/custom-resource.yml'));
       expect(at(example, 'Parameters', 'FunctionStackName', 'Default')).toBe('lambda-eks-my-cluster');
+    });
+
+    it.each([
+      ['my.cluster', "letters, digits, '-' and '_'"],
+      ['my cluster', "letters, digits, '-' and '_'"],
+      ['_demo', 'starts with a letter or digit'],
+      [`c${'x'.repeat(100)}`, 'at most 100 characters'],
+    ])('refuses cluster name %s as a usage error about the cluster name, before any call', async (name, reason) => {
+      const run = await runScript('deploy.sh', [name], { cluster: cluster('API') });
+
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`invalid cluster name '${name}'`);
+      expect(run.stderr).toContain(reason);
+      expect(run.stderr).not.toContain('stack name');
+      expect(run.stderr).toMatch(/^usage: /m);
+      expect(run.calls).toEqual([]);
+    });
+
+    it('accepts a 100-character cluster name that starts with a digit', async () => {
+      const name = `1${'x'.repeat(99)}`;
+      const run = await runScript('deploy.sh', [name, '--no-invoke'], { cluster: cluster('API', {}, { name }) });
+
+      expect(run.code).toBe(0);
+      expect(optionOf(find(run.calls, 'sam deploy'), '--stack-name')).toBe(`lambda-eks-${name}`);
     });
 
     it.each([
@@ -566,6 +716,30 @@ describe('deploy.sh', () => {
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(/sam deploy failed; see the CloudFormation events/);
       expect(run.stderr).not.toContain('sam delete');
+    });
+
+    it('deploys a stack in REVIEW_IN_PROGRESS (a change set never executed), as sam deploy does', async () => {
+      const run = await runScript('deploy.sh', ['demo'], {
+        cluster: cluster('API'),
+        stackStatus: 'REVIEW_IN_PROGRESS',
+      });
+
+      expect(run.code).toBe(0);
+      expect(run.stderr).not.toContain('wait until it finishes');
+      expect(find(run.calls, 'sam deploy')).toBeDefined();
+      expect(JSON.parse(run.stdout)).toEqual(CREATED);
+    });
+
+    it('says to sam delete a REVIEW_IN_PROGRESS stack whose first create now fails', async () => {
+      const run = await runScript('deploy.sh', ['demo'], {
+        cluster: cluster('API'),
+        stackStatus: 'REVIEW_IN_PROGRESS',
+        samDeployFails: true,
+      });
+
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('the new stack rolled back');
+      expect(run.stderr).toContain('sam delete --stack-name lambda-eks-demo --region us-west-2');
     });
 
     it('waits for nothing and stops when the stack is being updated', async () => {
@@ -675,6 +849,38 @@ describe('deploy.sh', () => {
     expect(run.calls).toEqual([]);
   });
 
+  describe('a failing aws sts get-caller-identity', () => {
+    it.each([
+      ['EndpointConnectionError', 'Could not connect to the endpoint URL: "https://sts.us-west-2.amazonaws.com/"'],
+      ['ConnectTimeoutError', 'Connect timeout on endpoint URL: "https://sts.us-west-2.amazonaws.com/"'],
+      ['ProxyConnectionError', 'Failed to connect to proxy URL: "http://proxy.example.com:3128"'],
+      ['SSLError', 'SSL validation failed for https://sts.us-west-2.amazonaws.com/ [SSL: CERTIFICATE_VERIFY_FAILED]'],
+    ])('reports %s as a network problem, not as bad credentials', async (error, said) => {
+      const run = await runScript('deploy.sh', ['demo'], { cluster: cluster('API'), stsError: error });
+
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`deploy.sh: error: cannot reach AWS STS in us-west-2 (${said}`);
+      expect(run.stderr).toMatch(/check your network connection and proxy/);
+      expect(run.stderr).not.toMatch(/credentials/i);
+      expect(names(run.calls)).toEqual(['aws sts get-caller-identity']);
+    });
+
+    it.each([
+      ['ExpiredToken', 'An error occurred (ExpiredToken) when calling the GetCallerIdentity operation'],
+      ['InvalidClientTokenId', 'An error occurred (InvalidClientTokenId)'],
+      ['SignatureDoesNotMatch', 'An error occurred (SignatureDoesNotMatch)'],
+      ['AccessDenied', 'An error occurred (AccessDenied) when calling the AssumeRole operation'],
+    ])('reports %s as credentials that do not work', async (error, said) => {
+      const run = await runScript('deploy.sh', ['demo'], { cluster: cluster('API'), stsError: error });
+
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`deploy.sh: error: AWS credentials do not work (${said}`);
+      expect(run.stderr).toMatch(/configure them \(aws configure, AWS_PROFILE or SSO login/);
+      expect(run.stderr).not.toMatch(/network|proxy/);
+      expect(names(run.calls)).toEqual(['aws sts get-caller-identity']);
+    });
+  });
+
   it.each([
     ['sam is missing', { cluster: cluster('API') }, ['aws', 'kubectl'], /missing tools.*\n.*sam \(the AWS SAM CLI\)/],
     [
@@ -715,8 +921,8 @@ describe('local.sh', () => {
     );
 
     expect(run.code).toBe(0);
-    expect(names(run.calls)).toEqual(['build-handler.sh', 'sam local invoke']);
-    expect(run.calls[1]?.args).toEqual([
+    expect(names(run.calls)).toEqual(['docker info', 'build-handler.sh', 'sam local invoke']);
+    expect(run.calls[2]?.args).toEqual([
       'local',
       'invoke',
       'DeployerFunction',
@@ -791,6 +997,38 @@ describe('local.sh', () => {
     expect(optionOf(invoke, '--env-vars')).toMatch(/\/elsewhere\/env\.json$/);
   });
 
+  it('says to start Docker, before building, when its daemon does not answer', async () => {
+    const run = await runScript(
+      'local.sh',
+      [],
+      { docker: 'stopped' },
+      { env: { LAMBDA_EKS_ENV_VARS: 'events/env.example.json' } },
+    );
+
+    expect(run.code).toBe(1);
+    expect(names(run.calls)).toEqual(['docker info']);
+    expect(run.stderr).toContain(
+      'local.sh: error: Docker does not answer (Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?)',
+    );
+    expect(run.stderr).toMatch(/start Docker Desktop .* or the docker service .*DOCKER_HOST/s);
+  });
+
+  it('gives up on a docker info that does not answer within LAMBDA_EKS_DOCKER_WAIT_SECONDS', async () => {
+    const started = Date.now();
+    const run = await runScript(
+      'local.sh',
+      [],
+      { docker: 'hangs' },
+      { env: { LAMBDA_EKS_ENV_VARS: 'events/env.example.json', LAMBDA_EKS_DOCKER_WAIT_SECONDS: '1' } },
+    );
+
+    expect(run.code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(names(run.calls)).toEqual(['docker info']);
+    expect(run.stderr).toContain('local.sh: error: Docker did not answer docker info within 1 s');
+    expect(run.stderr).toMatch(/start Docker Desktop .* or the docker service .*DOCKER_HOST/s);
+  });
+
   it('reports sam and docker missing at once', async () => {
     const run = await runScript(
       'local.sh',
@@ -809,7 +1047,14 @@ describe('local.sh', () => {
     expect(run.code).toBe(0);
     expect(run.stderr).toBe('');
     expect(run.stdout).toMatch(/^usage: .*local.sh \[event-file\]/m);
-    for (const text of ['events/default.json', 'LAMBDA_EKS_ENV_VARS', 'events/env.json', 'AWS_REGION', '--help']) {
+    for (const text of [
+      'events/default.json',
+      'LAMBDA_EKS_ENV_VARS',
+      'LAMBDA_EKS_DOCKER_WAIT_SECONDS',
+      'events/env.json',
+      'AWS_REGION',
+      '--help',
+    ]) {
       expect(run.stdout).toContain(text);
     }
     expect(run.calls).toEqual([]);
@@ -839,6 +1084,38 @@ describe.each(['build-handler.sh', '.ci/run'])('%s', (script) => {
     );
     expect(error?.code).toBe(2);
     expect(error?.stderr).toMatch(/^usage: /m);
+  });
+});
+
+describe('release files', () => {
+  const read = (file: string): string => readFileSync(join(PROJECT_ROOT, file), 'utf8');
+  const version = (file: string, ...path: string[]): unknown => at(JSON.parse(read(file)), ...path);
+
+  it("LICENSE is package.json's license, MIT No Attribution, with the project's copyright line", () => {
+    expect(version('package.json', 'license')).toBe('MIT-0');
+    const license = read('LICENSE');
+    expect(license.split('\n').slice(0, 3)).toEqual([
+      'MIT No Attribution',
+      '',
+      'Copyright 2026 the lambda-eks authors',
+    ]);
+    expect(license.replace(/\s+/g, ' ')).toContain(
+      'to deal in the Software without restriction, including without limitation the rights to use, copy, modify, ' +
+        'merge, publish, distribute, sublicense, and/or sell copies of the Software, and to permit persons to whom ' +
+        'the Software is furnished to do so. THE SOFTWARE IS PROVIDED "AS IS"',
+    );
+    expect(license).not.toMatch(/subject to the following conditions/);
+  });
+
+  it("the changelog's latest version is package.json's and package-lock.json's, and it lists every version", () => {
+    const changelog = read('CHANGELOG.md');
+    expect(changelog).toMatch(/^# Changelog\n/);
+    expect(changelog).toContain('[Keep a Changelog](https://keepachangelog.com/en/1.1.0/)');
+    const versions = [...changelog.matchAll(/^## \[(\d+\.\d+\.\d+)\] - (\d{4}-\d{2}-\d{2})$/gm)].map((m) => m[1]);
+    expect(versions).toEqual(['0.2.0', '0.1.0']);
+    expect(version('package.json', 'version')).toBe(versions[0]);
+    expect(version('package-lock.json', 'version')).toBe(versions[0]);
+    expect(version('package-lock.json', 'packages', '', 'version')).toBe(versions[0]);
   });
 });
 

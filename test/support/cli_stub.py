@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""Stand-in for the aws, sam, kubectl and eksctl CLIs in the script tests (installed under each name in a temporary
+"""Stand-in for the aws, sam, kubectl, eksctl and docker CLIs in the script tests (installed under each name in a temporary
 bin directory). Each call is appended to $STUB_LOG as one JSON line {"tool", "args"}; the answers come from the
 scenario in $STUB_SCENARIO and follow the real CLIs: --query is evaluated with JMESPath (the library the AWS CLI uses)
 and --output text is formatted as the AWS CLI formats it, tab-separated, None for null, True/False for booleans.
 
 The stack has a life: it does not exist (or is in the scenario's stackStatus) until a sam deploy succeeds, and a failed
-first create leaves it in ROLLBACK_COMPLETE, which sam deploy then refuses as CloudFormation does. kubectl apply -l
+first create leaves it in ROLLBACK_COMPLETE, which sam deploy then refuses as CloudFormation does; a stack in
+REVIEW_IN_PROGRESS (a change set never executed) is created, as sam deploy does. The VPC's subnets and route tables
+default to private subnets behind a NAT gateway. Failures answer in the CLIs' own words (AWS CLI v1: botocore's
+exceptions and the services' error codes; docker 28). kubectl apply -l
 selects objects with the real kubectl ($STUB_KUBECTL, offline with the flags in $STUB_KUBECTL_FLAGS), so the
 selector a script passes is parsed and matched exactly as kubectl would.
 """
@@ -14,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import jmespath
 
@@ -84,11 +88,81 @@ def fail(message, code=254):
     sys.exit(code)
 
 
+def cli_v1_fail(message):
+    """AWS CLI v1 writes an error after an empty line, and exits 255 (awscli/clidriver.py, write_exception)."""
+    fail(f"\n{message}", 255)
+
+
+def sts_endpoint():
+    return f"https://sts.{option('--region')}.amazonaws.com/"
+
+
+# What AWS CLI v1 says when get-caller-identity fails: botocore's connection errors (botocore/exceptions.py), and
+# the errors STS and the credential providers answer with.
+STS_ERRORS = {
+    "EndpointConnectionError": lambda: f'Could not connect to the endpoint URL: "{sts_endpoint()}"',
+    "ConnectTimeoutError": lambda: f'Connect timeout on endpoint URL: "{sts_endpoint()}"',
+    "ProxyConnectionError": lambda: 'Failed to connect to proxy URL: "http://proxy.example.com:3128"',
+    "SSLError": lambda: f"SSL validation failed for {sts_endpoint()} [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer certificate (_ssl.c:1006)",
+    "ExpiredToken": lambda: "An error occurred (ExpiredToken) when calling the GetCallerIdentity operation: The security token included in the request is expired",
+    "InvalidClientTokenId": lambda: "An error occurred (InvalidClientTokenId) when calling the GetCallerIdentity operation: The security token included in the request is invalid.",
+    "SignatureDoesNotMatch": lambda: "An error occurred (SignatureDoesNotMatch) when calling the GetCallerIdentity operation: The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
+    "AccessDenied": lambda: "An error occurred (AccessDenied) when calling the AssumeRole operation: User: arn:aws:iam::111122223333:user/platform is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::111122223333:role/deployer",
+}
+
+
+def vpc_of(s):
+    return ((s.get("cluster") or {}).get("resourcesVpcConfig") or {}).get("vpcId", "vpc-0a1b2c3d4e5f60718")
+
+
+def subnets(s):
+    """The scenario's subnets; by default the cluster's, private (no public IPs)."""
+    if "subnets" in s:
+        return s["subnets"]
+    ids = ((s.get("cluster") or {}).get("resourcesVpcConfig") or {}).get("subnetIds", [])
+    return [{"SubnetId": i, "VpcId": vpc_of(s), "MapPublicIpOnLaunch": False} for i in ids]
+
+
+def route_tables(s):
+    """The scenario's route tables; by default the VPC's main one, with a default route to a NAT gateway."""
+    if "routeTables" in s:
+        return s["routeTables"]
+    return [{
+        "RouteTableId": "rtb-0main",
+        "VpcId": vpc_of(s),
+        "Associations": [{"Main": True, "RouteTableId": "rtb-0main", "RouteTableAssociationId": "rtbassoc-0main"}],
+        "Routes": [
+            {"DestinationCidrBlock": "10.0.0.0/16", "GatewayId": "local", "Origin": "CreateRouteTable", "State": "active"},
+            {"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": "nat-0123456789abcdef0", "Origin": "CreateRoute", "State": "active"},
+        ],
+    }]
+
+
+def values(name):
+    """The values that follow option `name` (an option of several values, as --subnet-ids)."""
+    if name not in ARGS:
+        return []
+    rest = ARGS[ARGS.index(name) + 1:]
+    end = next((i for i, arg in enumerate(rest) if arg.startswith("--")), len(rest))
+    return rest[:end]
+
+
+def filter_values(name):
+    """The values of filter `name` in --filters Name=<name>,Values=a,b (the shorthand the scripts use)."""
+    for item in values("--filters"):
+        fields = item.split(",", 1)
+        if fields[0] == f"Name={name}" and len(fields) > 1 and fields[1].startswith("Values="):
+            return fields[1][len("Values="):].split(",")
+    return None
+
+
 def aws(s):
     command = " ".join(ARGS[:2])
     if command == "sts get-caller-identity":
         if not s.get("credentials", True):
             fail("Unable to locate credentials. You can configure credentials by running \"aws configure\".", 253)
+        if s.get("stsError"):
+            cli_v1_fail(STS_ERRORS[s["stsError"]]())
         answer({"UserId": "AIDA", "Account": "111122223333", "Arn": "arn:aws:iam::111122223333:user/platform"})
     elif command == "eks describe-cluster":
         cluster = s.get("cluster")
@@ -104,6 +178,18 @@ def aws(s):
             {"PrefixListId": "pl-02cd2c6b", "PrefixListName": f"com.amazonaws.{region}.dynamodb"},
             {"PrefixListId": "pl-63a5400a", "PrefixListName": f"com.amazonaws.{region}.s3"},
         ]})
+    elif command == "ec2 describe-route-tables":
+        if s.get("routeTablesFail"):
+            cli_v1_fail("An error occurred (UnauthorizedOperation) when calling the DescribeRouteTables operation: You are not authorized to perform this operation. User: arn:aws:iam::111122223333:user/platform is not authorized to perform: ec2:DescribeRouteTables because no identity-based policy allows the ec2:DescribeRouteTables action")
+        vpcs = filter_values("vpc-id")
+        answer({"RouteTables": [t for t in route_tables(s) if vpcs is None or t["VpcId"] in vpcs]})
+    elif command == "ec2 describe-subnets":
+        known = {subnet["SubnetId"]: subnet for subnet in subnets(s)}
+        wanted = values("--subnet-ids") or list(known)
+        for subnet_id in wanted:
+            if subnet_id not in known:
+                cli_v1_fail(f"An error occurred (InvalidSubnetID.NotFound) when calling the DescribeSubnets operation: The subnet ID '{subnet_id}' does not exist")
+        answer({"Subnets": [known[subnet_id] for subnet_id in wanted]})
     elif command == "cloudformation describe-stacks":
         status = stack_status(s)
         if status is None:
@@ -139,11 +225,13 @@ def sam(s):
         before = stack_status(s)
         if before == "ROLLBACK_COMPLETE":
             fail(f"Error: Failed to create changeset for the stack: {stack}, An error occurred (ValidationError) when calling the CreateChangeSet operation: Stack:arn:aws:cloudformation:{option('--region')}:111122223333:stack/{stack}/0f1e2d3c is in ROLLBACK_COMPLETE state and can not be updated.", 1)
+        # SAM creates a stack that has only a change set never executed (deployer.py, has_stack).
+        new = before in (None, "REVIEW_IN_PROGRESS")
         with open(state_file("stack.status"), "w", encoding="utf-8") as handle:
             if s.get("samDeployFails"):
-                handle.write("ROLLBACK_COMPLETE" if before is None else "UPDATE_ROLLBACK_COMPLETE")
+                handle.write("ROLLBACK_COMPLETE" if new else "UPDATE_ROLLBACK_COMPLETE")
             else:
-                handle.write("CREATE_COMPLETE" if before is None else "UPDATE_COMPLETE")
+                handle.write("CREATE_COMPLETE" if new else "UPDATE_COMPLETE")
         if s.get("samDeployFails"):
             fail(f"Error: Failed to create/update the stack: {stack}, Waiter StackCreateComplete failed", 1)
         print(f"Successfully created/updated stack - {stack} in {option('--region')}")
@@ -194,6 +282,21 @@ def eksctl(s):
     fail(f"stub eksctl: unexpected command {ARGS}", 2)
 
 
+def docker(s):
+    if ARGS[:1] == ["info"]:
+        daemon = s.get("docker", "running")
+        if daemon == "hangs":
+            # A daemon that accepts the connection and never answers (Docker Desktop starting, an unreachable
+            # DOCKER_HOST): the script must give up on its own.
+            time.sleep(60)
+        print("Client:\n Version:    28.2.2\n Context:    default\n Debug Mode: false\n\nServer:")
+        if daemon == "stopped":
+            fail("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?", 1)
+        print(" Containers: 0\n Server Version: 28.2.2")
+        return
+    fail(f"stub docker: unexpected command {ARGS}", 2)
+
+
 if __name__ == "__main__":
     record()
-    {"aws": aws, "sam": sam, "kubectl": kubectl, "eksctl": eksctl}[TOOL](scenario())
+    {"aws": aws, "sam": sam, "kubectl": kubectl, "eksctl": eksctl, "docker": docker}[TOOL](scenario())
