@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
+import { IMAGE_CONVENTIONS } from '../support/control-plane/stages.js';
 import { at } from '../support/json.js';
 import { PROJECT_ROOT, readTemplate, sampleEvents } from '../support/lambda.js';
 
@@ -51,6 +52,13 @@ describe('the README', () => {
     expect(types.length).toBeGreaterThanOrEqual(10);
     const rows = firstCells(section('Troubleshooting'));
     for (const type of types) expect(rows).toContain(`\`${type}\``);
+  });
+
+  it('lists every test image convention of the control plane, in the Tests section', () => {
+    const suffixes = Object.keys(IMAGE_CONVENTIONS);
+    expect(suffixes.length).toBeGreaterThanOrEqual(5);
+    const rows = firstCells(section('The control plane'));
+    for (const suffix of suffixes) expect(rows).toContain(`\`${suffix}\``);
   });
 
   it('has a Configuration row for every template parameter', () => {
