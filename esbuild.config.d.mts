@@ -13,7 +13,7 @@ export const SHIPPED: BuildChoices;
 export function buildFunction(
   outdir: string,
   choices?: Partial<BuildChoices>,
-): Promise<{ vendor: Metafile; index: Metafile; describe: Metafile }>;
+): Promise<{ vendor: Metafile; index: Metafile; describe: Metafile; yaml: Metafile }>;
 export const lazyBuiltins: Plugin;
 export function lineMap(json: string): string;
 export function trimmedModels(roots?: string[]): Plugin;

@@ -184,7 +184,7 @@ const PACKAGE = /^[@\w][\w.-]*(\/[\w.-]+)*(\/.*)?$/;
 /** The shipped build's design choices, each of which the benchmark turns off once to measure what it is worth. */
 export const SHIPPED = { keepNames: true, vendorKeepNames: false, trimModels: true, lineMap: true, lazyBuiltins: true };
 
-/** Builds the function into `outdir`: index.mjs (+ map), vendor.mjs, describe-cluster.mjs. Returns the esbuild
+/** Builds the function into `outdir`: index.mjs (+ map), vendor.mjs, describe-cluster.mjs, manifest-yaml.mjs. Returns the esbuild
  * metafiles, by file. `choices` is for the benchmark; the function is built with SHIPPED. */
 export async function buildFunction(outdir, choices = SHIPPED) {
   const { keepNames, vendorKeepNames, trimModels, lineMap: coarsen, lazyBuiltins: lazy } = { ...SHIPPED, ...choices };
@@ -227,9 +227,11 @@ export async function buildFunction(outdir, choices = SHIPPED) {
     const mapFile = join(outdir, 'index.mjs.map');
     writeFileSync(mapFile, lineMap(readFileSync(mapFile, 'utf8')));
   }
-  // 4. describe-cluster.mjs: the AWS SDK call on its own.
+  // 4. describe-cluster.mjs: the AWS SDK call on its own; manifest-yaml.mjs: the YAML parser, for the manifest
+  // actions only. Each is loaded on first use, so that neither costs the Deployment actions anything at import.
   const describe = await build(bundleOptions({ 'describe-cluster': 'src/aws/describe-cluster.ts' }, outdir));
-  return { vendor: vendor.metafile, index: index.metafile, describe: describe.metafile };
+  const yaml = await build(bundleOptions({ 'manifest-yaml': 'src/manifests/manifest-yaml.ts' }, outdir));
+  return { vendor: vendor.metafile, index: index.metafile, describe: describe.metafile, yaml: yaml.metafile };
 }
 
 /** A source map that maps to source lines, not tokens: of each run of segments on one source line only the first,
@@ -253,12 +255,12 @@ export function lineMap(json) {
   return JSON.stringify({ ...map, mappings: encode(lines), names: [] });
 }
 
-/** `import('./describe-cluster.js')` stays a run-time import of the sibling file. */
+/** `import('./describe-cluster.js')` and `import('./manifest-yaml.js')` stay run-time imports of the sibling files. */
 const siblingEntries = {
   name: 'sibling-entries',
   setup(pluginBuild) {
-    pluginBuild.onResolve({ filter: /^\.\/describe-cluster\.js$/ }, (args) =>
-      args.kind === 'dynamic-import' ? { path: './describe-cluster.mjs', external: true } : undefined,
+    pluginBuild.onResolve({ filter: /^\.\/(describe-cluster|manifest-yaml)\.js$/ }, (args) =>
+      args.kind === 'dynamic-import' ? { path: args.path.replace(/\.js$/, '.mjs'), external: true } : undefined,
     );
   },
 };

@@ -11,6 +11,23 @@ export const CONTAINER_PORT = 80;
 export const MANAGER = 'lambda-eks';
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 
+/** The field manager of a set's objects: a manager of its own, so that a set and the Deployment actions never
+ * silently remove each other's fields. */
+export const SET_MANAGER = 'lambda-eks-set';
+/** ApplySet (KEP-3659; kubectl pkg/cmd/apply/applyset.go): the parent's id label, its tooling and contents annotations,
+ * and the label on each member. */
+export const APPLYSET_ID_LABEL = 'applyset.kubernetes.io/id';
+export const APPLYSET_PART_OF_LABEL = 'applyset.kubernetes.io/part-of';
+export const APPLYSET_TOOLING_ANNOTATION = 'applyset.kubernetes.io/tooling';
+export const APPLYSET_GROUP_KINDS_ANNOTATION = 'applyset.kubernetes.io/contains-group-kinds';
+export const APPLYSET_NAMESPACES_ANNOTATION = 'applyset.kubernetes.io/additional-namespaces';
+/** The tooling a set's record says made it: `<tool>/<version>` (a tool must not change another tool's set). */
+export const SET_TOOLING = 'lambda-eks/v0.2.0';
+/** Each member also names its set, `<namespace>/<name>`, for the messages of a conflict. */
+export const SET_ANNOTATION = 'lambda-eks/set';
+/** The set's record: a ConfigMap of this name prefix and the set's name, in the set's namespace. */
+export const SET_RECORD_PREFIX = 'lambda-eks-set-';
+
 /** The annotation a Deployment made for a CloudFormation custom resource carries: `<StackId>#<LogicalResourceId>`. */
 export const STACK_RESOURCE_ANNOTATION = 'lambda-eks/stack-resource';
 

@@ -27,6 +27,18 @@ export class InvalidEventError extends LambdaEksError {
   }
 }
 
+/** The manifest is not one the function can apply (the message names the document, and its kind and name when known);
+ * nothing was written. */
+export class InvalidManifestError extends LambdaEksError {
+  override readonly name = 'InvalidManifestError';
+}
+
+/** An object belongs to another owner than the one asking: another set, or no set (without `adopt`), or a set asked of
+ * by the Deployment actions; nothing was changed. */
+export class SetConflictError extends LambdaEksError {
+  override readonly name = 'SetConflictError';
+}
+
 /** The cluster answered 401: it does not accept the function's identity. */
 export class ClusterAuthenticationError extends LambdaEksError {
   override readonly name = 'ClusterAuthenticationError';

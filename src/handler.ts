@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import type { ActionResult } from './deployment/run.js';
+import type { ActionResult } from './run.js';
 import { isCustomResourceRequest, serveCustomResource, type CustomResourceAnswer } from './lambda/custom-resource.js';
 import { serveDirect } from './lambda/direct.js';
 import { beginInvocationLog } from './log.js';

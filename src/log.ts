@@ -3,8 +3,11 @@ import type { Context } from 'aws-lambda';
 import { MANAGER } from './constants.js';
 import { warm } from './state.js';
 
-/** The fields of one log record; values are plain data and never credentials, tokens or presigned URLs. */
-export type LogFields = Readonly<Record<string, string | number | boolean | undefined>>;
+/** The fields of one log record; values are plain data (a set's counts: a map of numbers) and never credentials,
+ * tokens, presigned URLs or a Secret's data. */
+export type LogFields = Readonly<
+  Record<string, string | number | boolean | Readonly<Record<string, number | undefined>> | undefined>
+>;
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 

@@ -23,6 +23,15 @@ export interface WarmState {
   connection?: PooledConnection;
   /** Set once the environment's first invocation has logged how Node was started. */
   runtimeLogged?: true;
+  /** The resources of each group-version the function has discovered (`v1`, `apps/v1`), by kind. */
+  discovery?: Map<string, ReadonlyMap<string, DiscoveredResource>>;
+}
+
+/** A kind as the API server's discovery lists it. */
+export interface DiscoveredResource {
+  /** The plural resource name of the REST path. */
+  readonly plural: string;
+  readonly namespaced: boolean;
 }
 
 export const warm: WarmState = {};
@@ -35,4 +44,5 @@ export function resetWarmState(): void {
   delete warm.token;
   delete warm.connection;
   delete warm.runtimeLogged;
+  delete warm.discovery;
 }

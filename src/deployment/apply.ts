@@ -1,5 +1,5 @@
 import { DEFAULT_IMAGE, DEFAULT_REPLICAS, MANAGER } from '../constants.js';
-import { buildDeployment } from './build.js';
+import { buildDeployment, refuseSetMember } from './build.js';
 import { KubernetesApiError } from '../errors.js';
 import { applyDeployment, type Rejected, type V1Deployment } from '../kube/client.js';
 import { explainRejection } from '../kube/explain.js';
@@ -31,6 +31,7 @@ export async function applyAction(session: Session, request: ApplyRequest): Prom
   const purpose: Purpose = { action: 'apply', verb: 'patch', resource: 'deployments', namespace, name, grant: 'apply' };
   for (let round = 1; ; round += 1) {
     const before = await fetchDeployment(session, request, 'apply');
+    refuseSetMember(before, 'apply');
     const spec = specFor(request, before);
     let settled = await apply(session, purpose, request, spec, request.force, undefined);
     if (settled.kind === 'rejected' && ownUpdateConflict(settled) && before !== undefined && ownsUpdateEntry(before)) {

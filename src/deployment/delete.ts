@@ -4,6 +4,7 @@ import { deleteDeployment, type V1Deployment } from '../kube/client.js';
 import { explainRejection } from '../kube/explain.js';
 import { send, type Purpose, type Session } from '../kube/session.js';
 import type { ActionRequest } from './request.js';
+import { refuseSetMember } from './build.js';
 import { fetchDeployment, waitForDeletion } from './observe.js';
 
 type DeleteRequest = Extract<ActionRequest, { action: 'delete' }>;
@@ -74,6 +75,7 @@ export async function deleteAction(
 }
 
 function refuseUnmanaged(deployment: V1Deployment, { namespace, name }: DeleteRequest): void {
+  refuseSetMember(deployment, 'delete');
   const label = deployment.metadata?.labels?.[MANAGED_BY_LABEL];
   if (label === MANAGER) {
     return;

@@ -197,9 +197,9 @@ export function listPods(
   );
 }
 
-/** A request of any kind, with a JSON body sent as it is: no client-node model stands between the body and the
- * server. */
-interface RawRequest {
+/** A request of any kind, with a JSON body sent as it is, for the objects of a set (any kind, exactly as written):
+ * no client-node model stands between the user's object and the server. */
+export interface RawRequest {
   readonly method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   /** The path, each segment already encoded. */
   readonly path: string;
@@ -207,6 +207,25 @@ interface RawRequest {
   readonly body?: unknown;
   readonly contentType?: string;
 }
+
+/** Sends `request` and reads a JSON object answer. `isExpected` tells a real answer from a proxy's page. */
+export function requestJson(
+  call: KubeCall,
+  request: RawRequest,
+  isExpected: (data: JsonObject) => boolean,
+): Promise<Answer<JsonObject>> {
+  return answer(async () => {
+    const { httpStatusCode, text } = await exchange(call, request);
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new Error(`HTTP ${httpStatusCode} with a body that is not a JSON object`);
+    }
+    return { httpStatusCode, data: { ...parsed } };
+  }, isExpected);
+}
+
+/** A JSON object as the server sent it. */
+export type JsonObject = Record<string, unknown>;
 
 /** One request through the function's HTTP library; a non-2xx answer is thrown as client-node's ApiException, as the
  * generated clients do, so that `answer` reads every failure alike. */

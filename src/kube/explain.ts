@@ -33,7 +33,20 @@ export function explainRejection(
     return new ClusterAuthenticationError(unauthorized(session, said));
   }
   const denial = httpStatus === 403 ? rbacDenial(status.message ?? '', purpose) : undefined;
-  if (denial) {
+  if (denial && typeof denial.grant !== 'string') {
+    const { verb, resource, grant } = denial;
+    const where = purpose.namespace === '' ? 'cluster-wide' : `in namespace "${purpose.namespace}"`;
+    return new ClusterAuthorizationError(
+      `cluster "${session.clusterName}" refused action "${purpose.action}": RBAC does not let the function ${verb} ` +
+        `${resource}${purpose.name ? ` "${purpose.name}"` : ''} ${where} (${said}). The grants of set ` +
+        `"${grant.set}" allow it: make them from every manifest the set has had since they were last applied, ` +
+        `"npm run grants -- <manifest files> --set ${grant.set} --namespace ${grant.setNamespace}", and apply them ` +
+        'as a cluster admin, or run "./deploy.sh <cluster> --grant-manifest <file> ' +
+        `--set ${grant.set} --set-namespace ${grant.setNamespace}"; and check that the function's role is mapped ` +
+        'to the group they bind.',
+    );
+  }
+  if (denial && typeof denial.grant === 'string') {
     const { verb, resource, grant } = denial;
     return new ClusterAuthorizationError(
       `cluster "${session.clusterName}" refused action "${purpose.action}": RBAC does not let the function ${verb} ` +
@@ -104,7 +117,10 @@ export function explainUnreachable(
 }
 
 /** The verb and resource an RBAC denial names, and the grant that allows them; undefined for any other 403. */
-function rbacDenial(message: string, purpose: Purpose): { verb: string; resource: string; grant: Grant } | undefined {
+function rbacDenial(
+  message: string,
+  purpose: Purpose,
+): { verb: string; resource: string; grant: Purpose['grant'] } | undefined {
   const named = RBAC_DENIAL.exec(message);
   if (named) {
     const [, verb = purpose.verb, resource = purpose.resource, group = ''] = named;
@@ -112,11 +128,12 @@ function rbacDenial(message: string, purpose: Purpose): { verb: string; resource
     // An apply that would create the object is authorized as a create (k8s.io/apiserver
     // pkg/endpoints/handlers/patch.go): the grant that allows it is create's, not apply's.
     if (purpose.verb === 'patch' && verb === 'create') {
-      return { verb: 'create (the apply would create it)', resource: qualified, grant: 'create' };
+      const grant = typeof purpose.grant === 'string' ? 'create' : purpose.grant;
+      return { verb: 'create (the apply would create it)', resource: qualified, grant };
     }
     return { verb, resource: qualified, grant: purpose.grant };
   }
-  if (purpose.verb === 'patch' && CREATE_ON_APPLY_DENIAL.test(message)) {
+  if (purpose.verb === 'patch' && typeof purpose.grant === 'string' && CREATE_ON_APPLY_DENIAL.test(message)) {
     return { verb: 'create (the apply would create it)', resource: `${purpose.resource}.apps`, grant: 'create' };
   }
   return undefined;

@@ -5,6 +5,13 @@ import type { AwsCredentials, ClusterEndpoint } from '../config.js';
 /** The RBAC grants of permissions.yml, each a Role selected by its `lambda-eks/grant` label. */
 export type Grant = 'create' | 'apply' | 'observe' | 'delete';
 
+/** The grants of a set: made for it by npm run grants from its manifests. */
+export interface SetGrants {
+  readonly set: string;
+  /** The set's namespace (where its record lives). */
+  readonly setNamespace: string;
+}
+
 /** What a request is for: the words of its error messages, and the grant whose verbs it needs. */
 export interface Purpose {
   /** The action the request serves, as the messages name it. */
@@ -15,7 +22,7 @@ export interface Purpose {
   /** Empty for a cluster-scoped object. */
   readonly namespace: string;
   readonly name?: string;
-  readonly grant: Grant;
+  readonly grant: Grant | SetGrants;
 }
 
 /** An invocation's requests: the cluster, the identity, the deadline, and counters for the log. */

@@ -7,7 +7,7 @@ import { applyAction } from '../deployment/apply.js';
 import { createAction } from '../deployment/create.js';
 import { deleteAction } from '../deployment/delete.js';
 import { fetchDeployment, waitForRollout } from '../deployment/observe.js';
-import { openSession } from '../deployment/run.js';
+import { openSession } from '../run.js';
 import { readConfig, readCredentials, type FunctionConfig } from '../config.js';
 import {
   CLUSTER_NAME_PATTERN,
@@ -24,6 +24,7 @@ import {
   KubernetesApiError,
   RolloutFailedError,
   RolloutTimeoutError,
+  SetConflictError,
 } from '../errors.js';
 import type { Session } from '../kube/session.js';
 import { warm } from '../state.js';
@@ -292,8 +293,15 @@ const onDelete: Handler = async (request, session, config) => {
     return { physicalResourceId: id, data: dataFrom(target, existing === undefined ? 'absent' : 'kept', undefined) };
   }
   const wait = request.properties['Wait'] === true || request.properties['Wait'] === 'true';
-  const deleted = await deleteAction(session, { ...target, dryRun: false, wait });
-  return { physicalResourceId: id, data: dataFrom(target, deleted.status, deleted.uid) };
+  try {
+    const deleted = await deleteAction(session, { ...target, dryRun: false, wait });
+    return { physicalResourceId: id, data: dataFrom(target, deleted.status, deleted.uid) };
+  } catch (error) {
+    if (!(error instanceof SetConflictError)) throw error;
+    // A set took the Deployment over (apply-manifest with adopt): it is the set's now, and goes with the set.
+    log('info', 'custom resource: nothing to delete', { reason: error.message, physicalResourceId: id });
+    return { physicalResourceId: id, data: dataFrom(target, 'kept', existing.metadata?.uid) };
+  }
 };
 
 /** Creates the Deployment with this resource as its recorded creator and returns its uid, and whether this call

@@ -1,11 +1,10 @@
 import type { Context } from 'aws-lambda';
-import { runAction, type ActionResult } from '../deployment/run.js';
+import { runAction, type ActionResult, type FunctionRequest } from '../run.js';
 import { readConfig, readCredentials } from '../config.js';
 import { describeThrown } from '../errors.js';
 import { dropIdleConnection } from '../kube/http.js';
 import { warm } from '../state.js';
 import { workDeadline } from './deadline.js';
-import type { ActionRequest } from '../deployment/request.js';
 import { parseEvent } from './event.js';
 import { log } from '../log.js';
 
@@ -15,7 +14,7 @@ export async function serveDirect(event: unknown, context: Context): Promise<Act
   const startedAt = Date.now();
   const deadline = workDeadline(startedAt, context.getRemainingTimeInMillis());
   dropIdleConnection(startedAt);
-  let request: ActionRequest | undefined;
+  let request: FunctionRequest | undefined;
   let clusterName: string | undefined;
   try {
     const config = (warm.config ??= readConfig(process.env));
@@ -28,9 +27,11 @@ export async function serveDirect(event: unknown, context: Context): Promise<Act
       action: request.action,
       cluster: clusterName,
       namespace: request.namespace,
-      name: request.name,
+      ...subjectOf(request),
       dryRun: 'dryRun' in request ? request.dryRun : undefined,
       rollout: 'rollout' in result ? result.rollout?.state : undefined,
+      // A set's record carries the counts, never the objects (a Secret's data never reaches a log).
+      counts: 'counts' in result ? result.counts : undefined,
       requests,
       durationMs: Date.now() - startedAt,
     });
@@ -44,9 +45,14 @@ export async function serveDirect(event: unknown, context: Context): Promise<Act
       action: request?.action,
       cluster: clusterName,
       namespace: request?.namespace,
-      name: request?.name,
+      ...(request === undefined ? {} : subjectOf(request)),
       durationMs: Date.now() - startedAt,
     });
     throw error;
   }
+}
+
+/** What the request is about, for the log: the Deployment's name, or the set's. */
+function subjectOf(request: FunctionRequest): { name: string } | { set: string } {
+  return 'set' in request ? { set: request.set } : { name: request.name };
 }

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { DNS1123_LABEL } from '../../../src/constants.js';
 import { InvalidEventError } from '../../../src/errors.js';
 import { ACTION_FIELDS, ACTIONS } from '../../../src/deployment/request.js';
+import { MANIFEST_ACTIONS, MANIFEST_FIELDS } from '../../../src/manifests/request.js';
 import { parseEvent } from '../../../src/lambda/event.js';
 import { imageReferenceProblem } from '../../../src/deployment/image-reference.js';
 import { resetWarmState } from '../../../src/state.js';
@@ -16,7 +17,22 @@ import { recordSecrets } from '../../support/run-record.js';
 const PARSER_RUNS = 5000;
 const HANDLER_RUNS = 300;
 
-const FIELDS = ['action', 'name', 'namespace', 'replicas', 'image', 'dryRun', 'wait', 'force'];
+const FIELDS = [
+  'action',
+  'name',
+  'namespace',
+  'replicas',
+  'image',
+  'dryRun',
+  'wait',
+  'force',
+  'set',
+  'manifest',
+  'prune',
+  'adopt',
+  'deleteCrdsAndNamespaces',
+];
+const TAKES: Readonly<Record<string, readonly string[]>> = { ...ACTION_FIELDS, ...MANIFEST_FIELDS };
 const NEAR_MISSES = [
   'Name',
   'nmae',
@@ -36,6 +52,13 @@ const NEAR_MISSES = [
   'waits',
   'forse',
   'Force',
+  'Set',
+  'sets',
+  'Manifest',
+  'manifests',
+  'purne',
+  'adopts',
+  'deleteCrds',
 ];
 const HOSTILE_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf'];
 
@@ -84,7 +107,12 @@ const validValue: Record<string, fc.Arbitrary<unknown>> = {
     /^([a-z0-9]+\.[a-z0-9]+(:[0-9]{1,5})?\/)?[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+){0,2}(:[\w][\w.-]{0,20})?$/,
   ),
   dryRun: fc.boolean(),
-  action: fc.constantFrom(...ACTIONS),
+  action: fc.constantFrom(...ACTIONS, ...MANIFEST_ACTIONS),
+  set: fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,20}[a-z0-9])?$/),
+  manifest: fc.oneof(fc.string({ minLength: 1 }), fc.array(fc.jsonValue(), { maxLength: 3 })),
+  prune: fc.boolean(),
+  adopt: fc.boolean(),
+  deleteCrdsAndNamespaces: fc.boolean(),
   wait: fc.boolean(),
   force: fc.boolean(),
 };
@@ -141,8 +169,9 @@ describe('parseEvent on generated events', () => {
           ]).toContain(field);
           return;
         }
-        expect(keysOf(generated).every((key) => ACTION_FIELDS[request.action].includes(key))).toBe(true);
-        expect(DNS1123_LABEL.test(request.name) && request.name.length <= 63).toBe(true);
+        expect(keysOf(generated).every((key) => TAKES[request.action]?.includes(key))).toBe(true);
+        const subject = 'set' in request ? request.set : request.name;
+        expect(DNS1123_LABEL.test(subject) && subject.length <= 63).toBe(true);
         expect(DNS1123_LABEL.test(request.namespace)).toBe(true);
         if ('replicas' in request) {
           // An apply leaves out what the event leaves out; a create has its defaults.
@@ -152,7 +181,7 @@ describe('parseEvent on generated events', () => {
             expect(Number.isInteger(replicas) && replicas >= 0 && replicas <= 1000).toBe(true);
           if (image !== undefined) expect(imageReferenceProblem(image)).toBeUndefined();
         }
-        if ('dryRun' in request) {
+        if ('dryRun' in request && 'wait' in request) {
           expect(request.dryRun && request.wait).toBe(false);
         }
         for (const key of keysOf(generated)) {

@@ -1,14 +1,23 @@
-import { rediscoverCluster, resolveCluster } from '../aws/cluster.js';
-import type { AwsCredentials, FunctionConfig } from '../config.js';
-import type { Session } from '../kube/session.js';
-import type { ActionRequest } from './request.js';
-import { applyAction, type ApplyResult } from './apply.js';
-import { createAction, type CreateResult } from './create.js';
-import { deleteAction, type DeleteResult } from './delete.js';
-import { getAction, type GetResult } from './get.js';
+// One invocation's work: the session with the cluster, and the action asked for, of the Deployment or of a set.
+import { rediscoverCluster, resolveCluster } from './aws/cluster.js';
+import type { AwsCredentials, FunctionConfig } from './config.js';
+import { applyAction, type ApplyResult } from './deployment/apply.js';
+import { createAction, type CreateResult } from './deployment/create.js';
+import { deleteAction, type DeleteResult } from './deployment/delete.js';
+import { getAction, type GetResult } from './deployment/get.js';
+import type { ActionRequest } from './deployment/request.js';
+import type { Session } from './kube/session.js';
+import { applyManifest } from './manifests/apply.js';
+import { deleteManifest } from './manifests/delete.js';
+import { getManifest } from './manifests/get.js';
+import type { ManifestRequest } from './manifests/request.js';
+import type { SetResult } from './manifests/result.js';
+
+/** What an invocation may ask: an action of the Deployment, or of a set. */
+export type FunctionRequest = ActionRequest | ManifestRequest;
 
 /** What the function returns for a direct invocation: the result of the action asked for. */
-export type ActionResult = CreateResult | ApplyResult | GetResult | DeleteResult;
+export type ActionResult = CreateResult | ApplyResult | GetResult | DeleteResult | SetResult;
 
 /** The cluster, identity and deadline one invocation works with. */
 export interface Invocation {
@@ -39,15 +48,21 @@ export async function openSession({ config, credentials, startedAt, deadline }: 
  * throws the errors of errors.ts. */
 export async function runAction(
   invocation: Invocation,
-  request: ActionRequest,
+  request: FunctionRequest,
 ): Promise<{ result: ActionResult; requests: number }> {
   const session = await openSession(invocation);
   const result = await perform(session, request);
   return { result, requests: session.requests };
 }
 
-function perform(session: Session, request: ActionRequest): Promise<ActionResult> {
+function perform(session: Session, request: FunctionRequest): Promise<ActionResult> {
   switch (request.action) {
+    case 'apply-manifest':
+      return applyManifest(session, request);
+    case 'get-manifest':
+      return getManifest(session, request);
+    case 'delete-manifest':
+      return deleteManifest(session, request);
     case 'create':
       return createAction(session, request);
     case 'apply':

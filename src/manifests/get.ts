@@ -1,0 +1,33 @@
+// get-manifest: the set as the cluster has it: each member of its record, read by name, with its uid.
+import type { Session } from '../kube/session.js';
+import { resourceTypeOf } from './discovery.js';
+import { readObject, type SetContext } from './objects.js';
+import { readRecord } from './record.js';
+import type { ManifestRequest } from './request.js';
+import { countActions, objectResult, refOf, uidOf, type SetObjectResult, type SetResult } from './result.js';
+
+type GetRequest = Extract<ManifestRequest, { action: 'get-manifest' }>;
+
+/** Reads the set's record and each member; `absent` when the set has no record. Throws the errors of errors.ts. */
+export async function getManifest(session: Session, request: GetRequest): Promise<SetResult> {
+  const { set, namespace } = request;
+  const context: SetContext = { session, action: request.action, set, setNamespace: namespace };
+  const record = await readRecord(context);
+  if (record === undefined) {
+    return { status: 'absent', set, namespace, counts: {}, objects: [] };
+  }
+  const objects: SetObjectResult[] = [];
+  for (const member of record.members) {
+    const type = await resourceTypeOf(session, member.apiVersion, member.kind);
+    const live = type === undefined ? undefined : await readObject(context, type, refOf(member));
+    objects.push(
+      live === undefined
+        ? objectResult(
+            { ...member, uid: undefined },
+            { message: type === undefined ? 'its kind is no longer served' : 'not found' },
+          )
+        : objectResult({ ...member, uid: uidOf(live) }),
+    );
+  }
+  return { status: 'found', set, namespace, counts: countActions(objects), objects };
+}

@@ -1,0 +1,112 @@
+// What an invocation may ask of a set of objects: the manifest actions, their fields and their rules, with every
+// default applied. The Lambda edge (src/lambda/) reads events and custom resource properties into these.
+import { InvalidEventError } from '../errors.js';
+import { describe, readFlag, readLabel, type FieldSyntax } from '../fields.js';
+
+export const MANIFEST_ACTIONS = ['apply-manifest', 'get-manifest', 'delete-manifest'] as const;
+export type ManifestAction = (typeof MANIFEST_ACTIONS)[number];
+
+/** The manifest as the event gives it: one string (YAML, one or more documents, or JSON), or an array of objects. */
+export type ManifestSource = string | readonly unknown[];
+
+interface SetTarget {
+  /** The set's name: a DNS-1123 label. */
+  readonly set: string;
+  /** Where the set's record lives, and the namespace of namespaced objects that name none. */
+  readonly namespace: string;
+}
+
+/** What one invocation asks of a set, with every default applied. */
+export type ManifestRequest =
+  | (SetTarget & {
+      readonly action: 'apply-manifest';
+      readonly manifest: ManifestSource;
+      readonly dryRun: boolean;
+      readonly force: boolean;
+      /** Delete the members the new manifest no longer has. */
+      readonly prune: boolean;
+      /** Take over objects that exist but belong to no set. */
+      readonly adopt: boolean;
+      readonly deleteCrdsAndNamespaces: boolean;
+    })
+  | (SetTarget & { readonly action: 'get-manifest' })
+  | (SetTarget & { readonly action: 'delete-manifest'; readonly deleteCrdsAndNamespaces: boolean });
+
+/** The fields each manifest action takes. */
+export const MANIFEST_FIELDS: Readonly<Record<ManifestAction, readonly string[]>> = {
+  'apply-manifest': [
+    'action',
+    'set',
+    'namespace',
+    'manifest',
+    'dryRun',
+    'force',
+    'prune',
+    'adopt',
+    'deleteCrdsAndNamespaces',
+  ],
+  'get-manifest': ['action', 'set', 'namespace'],
+  'delete-manifest': ['action', 'set', 'namespace', 'deleteCrdsAndNamespaces'],
+};
+
+/** Reads, checks and defaults the fields of a manifest action. `get` returns a field's value, `named` its name as the
+ * user wrote it. Throws InvalidEventError naming the field. */
+export function buildManifestRequest(
+  action: ManifestAction,
+  get: (field: string) => unknown,
+  named: (field: string) => string,
+  syntax: FieldSyntax,
+  defaultNamespace: string,
+): ManifestRequest {
+  const set = get('set');
+  if (set === undefined) {
+    throw new InvalidEventError(
+      named('set'),
+      `is required for action "${action}": the name of the set (a DNS-1123 label)`,
+    );
+  }
+  const target = {
+    set: readLabel(set, named('set'), ''),
+    namespace: readLabel(get('namespace'), named('namespace'), defaultNamespace),
+  };
+  if (action === 'get-manifest') {
+    return { action, ...target };
+  }
+  const deleteCrdsAndNamespaces = readFlag(get('deleteCrdsAndNamespaces'), named('deleteCrdsAndNamespaces'), syntax);
+  if (action === 'delete-manifest') {
+    return { action, ...target, deleteCrdsAndNamespaces };
+  }
+  const prune = get('prune');
+  return {
+    action,
+    ...target,
+    manifest: readManifest(get('manifest'), named('manifest')),
+    dryRun: readFlag(get('dryRun'), named('dryRun'), syntax),
+    force: readFlag(get('force'), named('force'), syntax),
+    prune: prune === undefined ? true : readFlag(prune, named('prune'), syntax),
+    adopt: readFlag(get('adopt'), named('adopt'), syntax),
+    deleteCrdsAndNamespaces,
+  };
+}
+
+function readManifest(value: unknown, field: string): ManifestSource {
+  if (value === undefined) {
+    throw new InvalidEventError(
+      field,
+      'is required for action "apply-manifest": YAML or JSON text, or an array of objects',
+    );
+  }
+  if (typeof value === 'string') {
+    if (value.trim() === '') {
+      throw new InvalidEventError(field, 'is empty: give at least one object (YAML or JSON)');
+    }
+    return value;
+  }
+  if (Array.isArray(value)) {
+    return value;
+  }
+  throw new InvalidEventError(
+    field,
+    `must be YAML or JSON text, or an array of objects, not ${describe(value)}; one object goes in an array`,
+  );
+}
