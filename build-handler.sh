@@ -11,8 +11,9 @@ case "${1:-}" in
     echo "usage: $0"
     echo
     echo "Type-checks the project (tsc) and bundles the Lambda function with esbuild into dist/: index.mjs (the handler,"
-    echo "with its source map), vendor.mjs (the libraries) and describe-cluster.mjs (DescribeCluster, loaded only when"
-    echo "the function has no CLUSTER_ENDPOINT). Needs node_modules (npm ci). Takes no options but --help."
+    echo "with its source map), vendor.mjs (the libraries), describe-cluster.mjs (DescribeCluster, loaded only when"
+    echo "the function has no CLUSTER_ENDPOINT) and manifest-yaml.mjs (the YAML reader, loaded only when a manifest is"
+    echo "parsed). Needs node_modules (npm ci). Takes no options but --help."
     exit 0
     ;;
 esac

@@ -22,7 +22,7 @@ export const APPLYSET_TOOLING_ANNOTATION = 'applyset.kubernetes.io/tooling';
 export const APPLYSET_GROUP_KINDS_ANNOTATION = 'applyset.kubernetes.io/contains-group-kinds';
 export const APPLYSET_NAMESPACES_ANNOTATION = 'applyset.kubernetes.io/additional-namespaces';
 /** The tooling a set's record says made it: `<tool>/<version>` (a tool must not change another tool's set). */
-export const SET_TOOLING = 'lambda-eks/v0.2.0';
+export const SET_TOOLING = 'lambda-eks/v0.3.0';
 /** Each member also names its set, `<namespace>/<name>`, for the messages of a conflict. */
 export const SET_ANNOTATION = 'lambda-eks/set';
 /** The set's record: a ConfigMap of this name prefix and the set's name, in the set's namespace. */

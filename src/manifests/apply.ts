@@ -47,10 +47,11 @@ export async function applyManifest(session: Session, request: ApplyRequest): Pr
   refuseConflicts(planned, live, id, request);
 
   const leaving = previous.filter((member) => !wanted.has(refKey(member)));
+  let recorded = previous;
   if (!dryRun) {
     // The union first: an apply cut short from here on leaks nothing, the next one (or a delete) finds it all.
     const previousUids = new Map(previous.map((member) => [refKey(member), member.uid]));
-    await writeRecord(context, [
+    recorded = await writeRecordIfChanged(context, recorded, [
       ...planned.map((object, index) => memberOf(object, uidOf(live[index]) ?? previousUids.get(refKey(object.ref)))),
       ...leaving,
     ]);
@@ -74,7 +75,7 @@ export async function applyManifest(session: Session, request: ApplyRequest): Pr
 
   const departed = await pruneMembers(context, leaving, request, id);
   if (!dryRun) {
-    await writeRecord(context, [
+    await writeRecordIfChanged(context, recorded, [
       ...planned.map((object) => memberOf(object, applied.get(refKey(object.ref))?.uid)),
       ...departed.filter(({ result }) => result.stays).map(({ member }) => member),
     ]);
@@ -84,6 +85,23 @@ export async function applyManifest(session: Session, request: ApplyRequest): Pr
     ...departed.map(({ result }) => result.entry),
   ];
   return { status: dryRun ? 'dry-run' : 'applied', set, namespace, counts: countActions(objects), objects };
+}
+
+/** Writes the record with `members`, unless it holds just those already (an unchanged set writes nothing at all);
+ * returns what the record now holds. */
+async function writeRecordIfChanged(
+  context: SetContext,
+  current: readonly Member[],
+  members: readonly Member[],
+): Promise<readonly Member[]> {
+  const key = (list: readonly Member[]) =>
+    list
+      .map((member) => `${refKey(member)}/${member.apiVersion}/${member.uid ?? ''}`)
+      .sort()
+      .join('\n');
+  if (current.length > 0 && key(current) === key(members)) return current;
+  await writeRecord(context, members);
+  return members;
 }
 
 /** Throws SetConflictError, listing them, when any object belongs to another set, or to none without `adopt`. */
@@ -288,15 +306,13 @@ async function departure(
       uid,
     );
   }
-  if (request.dryRun) {
-    return pruned({ verified: true }, uid);
-  }
   try {
-    const outcome = await deleteObject(context, type, refOf(member), uid, false);
+    // A dry run asks the server too: the delete is authorised and admitted, nothing is deleted.
+    const outcome = await deleteObject(context, type, refOf(member), uid, request.dryRun);
     if (outcome === 'replaced') {
       return kept('another object of that name replaced it while the set was pruned: left alone', false, uid);
     }
-    return pruned({}, uid);
+    return pruned(request.dryRun ? { verified: true } : {}, uid);
   } catch (error) {
     // A prune the grants do not allow does not fail the apply: it stays a member, for an apply with the rights.
     if (error instanceof ClusterAuthorizationError) {

@@ -1,6 +1,6 @@
 // delete-manifest: every member of a set removed, in the order that lets operators finish their work: webhook
 // configurations first, then custom resources (waited for until they are gone: their operator may need to finalize
-// them), then the rest in reverse install order (fluxcd/pkg ssa/manager_delete.go); each only if it still carries
+// them), then the rest in reverse install order (order.ts deleteGroups); each only if it still carries
 // this set's label, with its live uid as the delete's precondition. The record goes last, so that a delete cut short
 // (a finalizer that never clears) can be run again to finish.
 import { APPLYSET_PART_OF_LABEL, POLL_FIRST_INTERVAL_MS } from '../constants.js';
@@ -47,12 +47,17 @@ export async function deleteManifest(session: Session, request: DeleteRequest): 
   const outcomes = new Map<TypedMember, Outcome>();
   for (const member of webhooks) outcomes.set(member, await deleteMember(context, member, id, request));
   for (const member of custom) outcomes.set(member, await deleteMember(context, member, id, request));
-  await waitUntilGone(
-    context,
-    custom.filter((member) => outcomes.get(member)?.entry.action === 'deleted'),
-  );
+  if (!request.dryRun) {
+    await waitUntilGone(
+      context,
+      custom.filter((member) => outcomes.get(member)?.entry.action === 'deleted'),
+    );
+  }
   for (const member of rest) outcomes.set(member, await deleteMember(context, member, id, request));
   const objects = [...outcomes.values()].map(({ entry }) => entry);
+  if (request.dryRun) {
+    return { status: 'dry-run', set, namespace, counts: countActions(objects), objects };
+  }
   // CustomResourceDefinitions and Namespaces kept for want of deleteCrdsAndNamespaces stay the set's: its record then
   // lists just them, so that delete-manifest with the flag can finish; otherwise the record goes, last.
   const remaining = [...outcomes].filter(([, { stays }]) => stays).map(([member]) => member);
@@ -93,9 +98,12 @@ async function deleteMember(
       true,
     );
   }
-  const outcome = await deleteObject(context, type, refOf(member), uid, false);
+  const outcome = await deleteObject(context, type, refOf(member), uid, request.dryRun);
   if (outcome === 'replaced') return kept('another object of that name replaced it: left alone');
-  return { entry: objectResult({ ...member, uid }, { action: 'deleted' }), stays: false };
+  return {
+    entry: objectResult({ ...member, uid }, { action: 'deleted', ...(request.dryRun ? { verified: true } : {}) }),
+    stays: false,
+  };
 }
 
 /** Polls until each custom resource is gone (or replaced by another of its name); throws RolloutTimeoutError naming

@@ -4,8 +4,9 @@
 //   Helm's install order (helm pkg/release/v1/util/kind_sorter.go), kinds Helm does not know (custom resources among
 //   them) after the ones it does, and webhook configurations last, so that a webhook never judges its own set.
 // - Prune: the reverse of the install order.
-// - Delete: webhook configurations first, then custom resources (their operator may need to finalize them while it
-//   still runs), then the rest in reverse install order (as Flux's ssa/manager_delete.go).
+// - Delete: webhook configurations first (validating before mutating, as Helm's UninstallOrder has them), then custom
+//   resources (their operator may need to finalize them while it still runs), then the rest in reverse install order,
+//   so that Namespaces and CRDs go last (Flux's ssa/manager_delete.go also deletes in reverse of its apply order).
 
 /** Helm's install order of the kinds it knows. */
 const HELM_INSTALL_ORDER: readonly string[] = [
@@ -102,8 +103,11 @@ export function pruneOrder<T extends Orderable>(objects: readonly T[]): T[] {
 /** The objects in the order delete-manifest deletes them, grouped: webhook configurations, then custom resources
  * (waited for until they are gone), then the rest in reverse install order. */
 export function deleteGroups<T extends Orderable>(objects: readonly T[]): { webhooks: T[]; custom: T[]; rest: T[] } {
-  const webhooks = objects.filter((object) => !object.custom && WEBHOOKS.has(object.kind));
-  const custom = objects.filter((object) => object.custom);
+  // Each group in reverse install order too: validating webhooks before mutating ones (helm/helm
+  // pkg/release/v1/util/kind_sorter.go UninstallOrder: so that they do not block the removal), a custom *Class after
+  // the custom resources that use it.
+  const webhooks = pruneOrder(objects.filter((object) => !object.custom && WEBHOOKS.has(object.kind)));
+  const custom = pruneOrder(objects.filter((object) => object.custom));
   const rest = pruneOrder(objects.filter((object) => !object.custom && !WEBHOOKS.has(object.kind)));
   return { webhooks, custom, rest };
 }

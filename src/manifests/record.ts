@@ -7,16 +7,16 @@ import {
   APPLYSET_GROUP_KINDS_ANNOTATION,
   APPLYSET_ID_LABEL,
   APPLYSET_NAMESPACES_ANNOTATION,
+  APPLYSET_PART_OF_LABEL,
   APPLYSET_TOOLING_ANNOTATION,
   MANAGED_BY_LABEL,
   MANAGER,
   SET_RECORD_PREFIX,
   SET_TOOLING,
 } from '../constants.js';
-import { SetConflictError } from '../errors.js';
+import { KubernetesApiError, SetConflictError } from '../errors.js';
 import type { JsonObject } from '../kube/client.js';
 import { explainRejection } from '../kube/explain.js';
-import { KubernetesApiError } from '../errors.js';
 import type { ResourceType } from './discovery.js';
 import { groupKind, groupOf, type Member } from './identity.js';
 import { applyObject, deleteObject, metadataMap, metadataString, readObject, type SetContext } from './objects.js';
@@ -67,7 +67,16 @@ export async function readRecord(context: SetContext): Promise<SetRecord | undef
         'nothing was changed. Give the set another name, or remove that ConfigMap if nothing uses it.',
     );
   }
-  return { members: readMembers(object), uid: metadataString(object, 'uid') };
+  const members = readMembers(object);
+  if (members === undefined) {
+    throw new SetConflictError(
+      `ConfigMap "${recordName(context.set)}" in namespace "${context.setNamespace}", the record of set ` +
+        `"${context.set}", was changed by hand: its data.members is not the list of objects the function writes, so ` +
+        "it cannot tell which objects are the set's; nothing was changed. Restore data.members, or delete the record " +
+        `and the set's objects (labelled ${APPLYSET_PART_OF_LABEL}=${id}) and apply again.`,
+    );
+  }
+  return { members, uid: metadataString(object, 'uid') };
 }
 
 /** Writes the record with exactly `members` (server-side apply, as the set's manager). */
@@ -133,29 +142,31 @@ export async function deleteRecord(context: SetContext, uid: string | undefined)
   await deleteObject(context, CONFIG_MAPS, recordRef(context), uid, false);
 }
 
-function readMembers(object: JsonObject): Member[] {
+/** The members the record lists; undefined when data.members is not what writeRecord writes. */
+function readMembers(object: JsonObject): Member[] | undefined {
   const data = object['data'];
   const text: unknown = typeof data === 'object' && data !== null ? Reflect.get(data, 'members') : undefined;
-  let parsed: unknown = [];
+  let parsed: unknown;
   try {
-    parsed = typeof text === 'string' ? JSON.parse(text) : [];
+    parsed = typeof text === 'string' ? JSON.parse(text) : undefined;
   } catch {
-    parsed = [];
+    return undefined;
   }
-  return (Array.isArray(parsed) ? parsed : []).flatMap((entry: unknown): Member[] => {
+  if (!Array.isArray(parsed)) return undefined;
+  const members: Member[] = [];
+  for (const entry of parsed) {
     const field = (key: string): unknown =>
       typeof entry === 'object' && entry !== null ? Reflect.get(entry, key) : undefined;
     const [apiVersion, kind, namespace, name, uid] = ['apiVersion', 'kind', 'namespace', 'name', 'uid'].map(field);
-    if (typeof apiVersion !== 'string' || typeof kind !== 'string' || typeof name !== 'string') return [];
-    return [
-      {
-        apiVersion,
-        group: groupOf(apiVersion),
-        kind,
-        namespace: typeof namespace === 'string' ? namespace : undefined,
-        name,
-        uid: typeof uid === 'string' ? uid : undefined,
-      },
-    ];
-  });
+    if (typeof apiVersion !== 'string' || typeof kind !== 'string' || typeof name !== 'string') return undefined;
+    members.push({
+      apiVersion,
+      group: groupOf(apiVersion),
+      kind,
+      namespace: typeof namespace === 'string' ? namespace : undefined,
+      name,
+      uid: typeof uid === 'string' ? uid : undefined,
+    });
+  }
+  return members;
 }

@@ -30,7 +30,11 @@ export type ManifestRequest =
       readonly deleteCrdsAndNamespaces: boolean;
     })
   | (SetTarget & { readonly action: 'get-manifest' })
-  | (SetTarget & { readonly action: 'delete-manifest'; readonly deleteCrdsAndNamespaces: boolean });
+  | (SetTarget & {
+      readonly action: 'delete-manifest';
+      readonly dryRun: boolean;
+      readonly deleteCrdsAndNamespaces: boolean;
+    });
 
 /** The fields each manifest action takes. */
 export const MANIFEST_FIELDS: Readonly<Record<ManifestAction, readonly string[]>> = {
@@ -46,7 +50,7 @@ export const MANIFEST_FIELDS: Readonly<Record<ManifestAction, readonly string[]>
     'deleteCrdsAndNamespaces',
   ],
   'get-manifest': ['action', 'set', 'namespace'],
-  'delete-manifest': ['action', 'set', 'namespace', 'deleteCrdsAndNamespaces'],
+  'delete-manifest': ['action', 'set', 'namespace', 'dryRun', 'deleteCrdsAndNamespaces'],
 };
 
 /** Reads, checks and defaults the fields of a manifest action. `get` returns a field's value, `named` its name as the
@@ -73,15 +77,16 @@ export function buildManifestRequest(
     return { action, ...target };
   }
   const deleteCrdsAndNamespaces = readFlag(get('deleteCrdsAndNamespaces'), named('deleteCrdsAndNamespaces'), syntax);
+  const dryRun = readFlag(get('dryRun'), named('dryRun'), syntax);
   if (action === 'delete-manifest') {
-    return { action, ...target, deleteCrdsAndNamespaces };
+    return { action, ...target, dryRun, deleteCrdsAndNamespaces };
   }
   const prune = get('prune');
   return {
     action,
     ...target,
     manifest: readManifest(get('manifest'), named('manifest')),
-    dryRun: readFlag(get('dryRun'), named('dryRun'), syntax),
+    dryRun,
     force: readFlag(get('force'), named('force'), syntax),
     prune: prune === undefined ? true : readFlag(prune, named('prune'), syntax),
     adopt: readFlag(get('adopt'), named('adopt'), syntax),

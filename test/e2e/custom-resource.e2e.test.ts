@@ -7,6 +7,7 @@ import { uniqueName, useCluster } from '../support/cluster.js';
 import { at } from '../support/json.js';
 import { restPath, type KubeObject } from '../support/kube-admin.js';
 import type { LambdaEnvironment } from '../support/lambda.js';
+import { useSetIdentity } from '../support/sets.js';
 
 // The function as a CloudFormation custom resource provider, end to end: the bundle as Lambda runs it, the real
 // control plane behind the file's fault proxy, and a local receiver standing in for the presigned S3 URL each request
@@ -17,6 +18,7 @@ const TYPE = 'Custom::KubernetesDeployment';
 const WAIT_TIMEOUT_MS = 60_000;
 const receiver = new CfnReceiver();
 const scope = useCluster({ namespaces: { elsewhere: [] }, cleanup: () => receiver.stop() });
+const setEnv = useSetIdentity(scope);
 let requestCount = 0;
 
 beforeAll(async () => {
@@ -484,6 +486,48 @@ describe('a Custom::KubernetesDeployment', () => {
     expect(await deployment('web')).toBeDefined();
     expect(requestsWith('DELETE')).toEqual([]);
   });
+
+  it('leaves its Deployment to the set that took it over: a Delete answers SUCCESS, kept, and says why', async () => {
+    const lambda = await scope.environment();
+    await send(lambda, request('Create', { Name: 'web' }));
+    const sets = await scope.environment(setEnv());
+    const adopted = await sets.invoke(
+      {
+        action: 'apply-manifest',
+        set: 'platform',
+        adopt: true,
+        manifest: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            metadata: { name: 'web' },
+            spec: {
+              selector: { matchLabels: { 'app.kubernetes.io/name': 'web', 'app.kubernetes.io/instance': 'web' } },
+              template: {
+                metadata: { labels: { 'app.kubernetes.io/name': 'web', 'app.kubernetes.io/instance': 'web' } },
+                spec: { containers: [{ name: 'nginx', image: 'nginx:1.30.0' }] },
+              },
+            },
+          },
+        ],
+      },
+      20_000,
+    );
+
+    const kept = await send(lambda, request('Delete', { Name: 'web' }, { PhysicalResourceId: idOf('web') }));
+
+    expect(adopted.ok).toBe(true);
+    expect(kept).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: idOf('web'), Data: { Status: 'kept' } });
+    expect(await deployment('web')).toBeDefined();
+    expect(requestsWith('DELETE')).toEqual([]);
+    expect(nothingToDelete(lambda)).toEqual([
+      expect.objectContaining({
+        level: 'INFO',
+        physicalResourceId: idOf('web'),
+        reason: expect.stringContaining(`belongs to set ${ns()}/platform`),
+      }),
+    ]);
+  }, 40_000);
 
   it('answers SUCCESS for a Delete of an object already gone', async () => {
     const lambda = await scope.environment();

@@ -54,8 +54,27 @@ export const WIDE_IDENTITY: Identity = {
   groups: [WIDE_GROUP],
 };
 
+/** A function's role whose group the set tests bind to cluster-admin (any kind, anywhere), as CDK's provider is bound:
+ * a group of its own, so that no other test's function has those rights. Least-privilege grants for sets are tested
+ * with FUNCTION_IDENTITY. */
+export const SETS_GROUP = 'lambda-eks-test-sets';
+export const SETS_IDENTITY: Identity = {
+  accessKeyId: 'ASIAE2ETESTKEY000005',
+  secretAccessKey: 'sets/Secret+Access/Key00000000000000000',
+  sessionToken: 'IQoJb3JpZ2luX2VjSetsSessionToken+EEEE==',
+  arn: 'arn:aws:sts::111122223333:assumed-role/lambda-eks-sets-DeployerFunctionRole/lambda-eks-sets',
+  username: 'arn:aws:sts::111122223333:assumed-role/lambda-eks-sets-DeployerFunctionRole/lambda-eks-sets',
+  groups: [SETS_GROUP],
+};
+
 /** Every identity the local cluster's token webhook knows. */
-export const IDENTITIES: readonly Identity[] = [FUNCTION_IDENTITY, ROTATED_IDENTITY, SPARE_IDENTITY, WIDE_IDENTITY];
+export const IDENTITIES: readonly Identity[] = [
+  FUNCTION_IDENTITY,
+  ROTATED_IDENTITY,
+  SPARE_IDENTITY,
+  WIDE_IDENTITY,
+  SETS_IDENTITY,
+];
 
 /** Every secret of the test identities: none may appear in what the function writes or returns. */
 export const IDENTITY_SECRETS: readonly string[] = IDENTITIES.flatMap((identity) => [

@@ -16,7 +16,18 @@ describe('events/', () => {
       const event = sample(file);
       return isCustomResourceRequest(event) ? 'custom resource' : String(at(event, 'action') ?? 'create');
     });
-    expect(new Set(kinds)).toEqual(new Set(['create', 'apply', 'get', 'delete', 'custom resource']));
+    expect(new Set(kinds)).toEqual(
+      new Set([
+        'create',
+        'apply',
+        'get',
+        'delete',
+        'apply-manifest',
+        'get-manifest',
+        'delete-manifest',
+        'custom resource',
+      ]),
+    );
   });
 
   it.each(samples)('%s is an event the function accepts', (file) => {
