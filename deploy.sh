@@ -32,6 +32,13 @@ Options:
                       apply    get, patch Deployments          (action "apply"; creating by apply also needs create)
                       observe  get Deployments, list pods and ReplicaSets (action "get", and "wait")
                       delete   get, delete Deployments         (action "delete")
+  --grant-manifest FILE
+                    a manifest of a set the function applies (apply-manifest): apply the RBAC that lets it apply,
+                    prune, read and delete exactly that set (npm run grants). Repeat it for every manifest the set
+                    has had since its grants were last applied (pruning needs the rights of what was removed).
+                    Needs --set.
+  --set S           the set's name, for --grant-manifest
+  --set-namespace N the set's namespace (where its record lives), for --grant-manifest (default: --namespace)
   --no-invoke       do not invoke the function at the end (default: invoke once with {})
   -h, --help        print this help and exit
 
@@ -46,7 +53,8 @@ EOF
 }
 usage_error() {
   echo "deploy.sh: $*" >&2
-  echo "usage: $0 <cluster-name> [--region R] [--stack-name S] [--namespace N] [--grant LIST] [--no-invoke] (--help for more)" >&2
+  echo "usage: $0 <cluster-name> [--region R] [--stack-name S] [--namespace N] [--grant LIST]" \
+    "[--grant-manifest FILE ... --set S [--set-namespace N]] [--no-invoke] (--help for more)" >&2
   exit 2
 }
 step() { echo "==> $*" >&2; }
@@ -69,10 +77,13 @@ region=${AWS_REGION:-${AWS_DEFAULT_REGION:-}}
 stack=''
 namespace=default
 grant_list=create
+grant_manifests=()
+set_name=''
+set_namespace=''
 invoke=true
 while (($# > 0)); do
   case "$1" in
-    --region | --stack-name | --namespace | --grant)
+    --region | --stack-name | --namespace | --grant | --grant-manifest | --set | --set-namespace)
       if (($# < 2)) || [[ -z $2 || $2 == -* ]]; then
         usage_error "$1 needs a value"
       fi
@@ -81,6 +92,16 @@ while (($# > 0)); do
         --stack-name) stack=$2 ;;
         --namespace) namespace=$2 ;;
         --grant) grant_list=$2 ;;
+        --grant-manifest)
+          [[ -f $2 && -r $2 ]] || usage_error "--grant-manifest: cannot read file '$2'"
+          # An absolute path: the script changes to its own directory before npm run grants reads it.
+          case $2 in
+            /*) grant_manifests+=("$2") ;;
+            *) grant_manifests+=("$(pwd)/$2") ;;
+          esac
+          ;;
+        --set) set_name=$2 ;;
+        --set-namespace) set_namespace=$2 ;;
       esac
       shift 2
       ;;
@@ -127,6 +148,18 @@ namespace_pattern='^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$'
 [[ $namespace =~ $namespace_pattern ]] \
   || usage_error "invalid --namespace '$namespace': a namespace name has lower-case letters, digits and '-' only, starts and ends with a letter or digit, and has at most 63 characters"
 
+# A set's grants: the set and its namespace are DNS-1123 labels, as the event's "set" and "namespace" are.
+if ((${#grant_manifests[@]} > 0)); then
+  [[ -n $set_name ]] || usage_error "--grant-manifest needs --set: the name of the set the manifests are applied as"
+  [[ $set_name =~ $namespace_pattern ]] \
+    || usage_error "invalid --set '$set_name': a set name has lower-case letters, digits and '-' only, starts and ends with a letter or digit, and has at most 63 characters"
+  set_namespace=${set_namespace:-$namespace}
+  [[ $set_namespace =~ $namespace_pattern ]] \
+    || usage_error "invalid --set-namespace '$set_namespace': a namespace name has lower-case letters, digits and '-' only, starts and ends with a letter or digit, and has at most 63 characters"
+elif [[ -n $set_name || -n $set_namespace ]]; then
+  usage_error "--set and --set-namespace go with --grant-manifest FILE: the manifests of the set to grant"
+fi
+
 # CloudFormation stack names: letters, digits and '-', starting with a letter, at most 128 characters (the API's
 # CreateStack documentation). EKS cluster names may also hold '_', so the default replaces it; from a valid cluster
 # name it is always a valid stack name (at most 11 + 100 characters).
@@ -150,6 +183,10 @@ command -v aws > /dev/null \
   || missing="$missing"$'\n'"  aws (the AWS CLI): https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html"
 command -v sam > /dev/null \
   || missing="$missing"$'\n'"  sam (the AWS SAM CLI): https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html"
+if ((${#grant_manifests[@]} > 0)); then
+  command -v npm > /dev/null \
+    || missing="$missing"$'\n'"  npm (with Node.js, for npm run grants and the build): https://nodejs.org/en/download"
+fi
 [[ -z $missing ]] || die "missing tools; install them and run again:$missing"
 if [[ -z $region ]]; then
   region=$(aws configure get region 2> /dev/null || true)
@@ -395,6 +432,27 @@ else
     # The single Role of earlier versions of permissions.yml; it grants create whatever --grant says.
     info "note: the Role lambda-eks-deployer from an earlier permissions.yml still grants create in $namespace; if you"
     info "do not want that grant, remove it: kubectl delete -n $namespace role,rolebinding lambda-eks-deployer"
+  fi
+fi
+
+if ((${#grant_manifests[@]} > 0)); then
+  step "Applying the RBAC grants of set $set_name (namespace $set_namespace) from ${#grant_manifests[@]} manifest(s)"
+  grants_command="npm run --silent grants -- ${grant_manifests[*]} --set $set_name --namespace $set_namespace --group $KUBERNETES_GROUP"
+  set_hint="$grants_command | kubectl apply -f -"
+  if ! command -v kubectl > /dev/null || [[ ! -s ${kubeconfig:-} ]]; then
+    info "kubectl, or a kubeconfig for $cluster, is missing"
+    needs_admin "$set_hint"
+  elif ! npm run --silent grants -- "${grant_manifests[@]}" --set "$set_name" --namespace "$set_namespace" \
+    --group "$KUBERNETES_GROUP" --kubeconfig "$kubeconfig" > "$tmp/set-grants.yaml" 2> "$tmp/set-grants.err"; then
+    cat "$tmp/set-grants.err" >&2
+    die "npm run grants failed: fix what it says above and run deploy.sh again"
+  else
+    # Its warnings: rights that are cluster-admin in effect.
+    cat "$tmp/set-grants.err" >&2
+    if ! kubectl --kubeconfig "$kubeconfig" apply -f "$tmp/set-grants.yaml" >&2; then
+      info "kubectl apply of the set's grants failed (only a cluster admin may create them)"
+      needs_admin "$set_hint"
+    fi
   fi
 fi
 

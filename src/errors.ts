@@ -82,7 +82,8 @@ export class NotManagedError extends LambdaEksError {
 export class RolloutFailedError extends LambdaEksError {
   override readonly name = 'RolloutFailedError';
   constructor(
-    readonly rollout: Rollout,
+    /** The Deployment's rollout, for the Deployment actions; undefined for a set. */
+    readonly rollout: Rollout | undefined,
     message: string,
     options?: ErrorOptions,
   ) {

@@ -20,6 +20,7 @@ import {
 } from '../kube/client.js';
 import { explainRejection } from '../kube/explain.js';
 import { elapsedMs, send, type Grant, type Purpose, type Session, type Settled } from '../kube/session.js';
+import type { SetGrants } from '../kube/types.js';
 import type { Action } from './request.js';
 import { log } from '../log.js';
 import { sleep } from '../retry.js';
@@ -38,9 +39,12 @@ import {
 
 /** The Deployment an action is about. */
 export interface Target {
-  readonly action: Action;
+  /** The action, as messages name it: a Deployment action, or a set's. */
+  readonly action: Action | string;
   readonly namespace: string;
   readonly name: string;
+  /** The grant whose lists the pod diagnostics use: "observe" for the Deployment actions, a set's own grants. */
+  readonly listGrant?: Grant | SetGrants;
 }
 
 /** A poll starts only with at least this much time left, so that running out of time is a RolloutTimeoutError and
@@ -191,7 +195,7 @@ async function currentRevision(
   const named = currentReplicaSetName(deployment);
   let replicaSet: V1ReplicaSet | undefined;
   if (named === undefined) {
-    const purpose: Purpose = { ...target, verb: 'list', resource: 'replicasets', grant: 'observe' };
+    const purpose: Purpose = { ...target, verb: 'list', resource: 'replicasets', grant: target.listGrant ?? 'observe' };
     const settled = await send(session, purpose, (call) =>
       listReplicaSets(call, { namespace: target.namespace, labelSelector: matchLabels.join(',') }),
     );
@@ -216,7 +220,7 @@ async function listPodPage(
   selector: string,
   continueToken: string | undefined,
 ): Promise<V1PodList | undefined> {
-  const purpose: Purpose = { ...target, verb: 'list', resource: 'pods', grant: 'observe' };
+  const purpose: Purpose = { ...target, verb: 'list', resource: 'pods', grant: target.listGrant ?? 'observe' };
   const settled = await send(session, purpose, (call) =>
     listPods(call, {
       namespace: target.namespace,
@@ -241,12 +245,18 @@ function diagnosticsUnavailable(
   if (settled.httpStatus !== 403) {
     throw explainRejection(settled, purpose, session);
   }
+  const grant = typeof purpose.grant === 'string' ? `grant "${purpose.grant}"` : `the grants of set "${purpose.grant.set}"`;
   log('warn', 'pod diagnostics unavailable', {
-    reason: `the function may not list ${purpose.resource} in namespace "${purpose.namespace}" (grant "observe")`,
+    reason: `the function may not list ${purpose.resource} in namespace "${purpose.namespace}" (${grant})`,
     namespace: purpose.namespace,
     name: purpose.name,
   });
   return undefined;
+}
+
+/** The rollout in words: its message, and the first pod that keeps it from completing, with what to fix. */
+export function describeRollout(target: Target, deployment: V1Deployment, rollout: Rollout): string {
+  return `${sentence(rollout.message)}${podsSaying(target, deployment, rollout)}`;
 }
 
 /** The RolloutFailedError message: which pods, why, what to fix, and what becomes of what the action did. */

@@ -197,6 +197,12 @@ export function listPods(
   );
 }
 
+/** A Deployment read as JSON (a set's member), as the client's model: what the rollout rules take. */
+export function asDeployment(object: JsonObject): V1Deployment {
+  const deployment: V1Deployment = ObjectSerializer.deserialize(object, 'V1Deployment', '');
+  return deployment;
+}
+
 /** A request of any kind, with a JSON body sent as it is, for the objects of a set (any kind, exactly as written):
  * no client-node model stands between the user's object and the server. */
 export interface RawRequest {

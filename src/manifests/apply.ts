@@ -8,18 +8,21 @@
 //    would change;
 // 5. prune the members the manifest no longer has, in reverse order, each only if it still carries this set's label
 //    and is the object recorded (its uid, as the delete's precondition);
-// 6. write the record with exactly the members.
+// 6. write the record with exactly the members;
+// 7. judge each object's readiness (readiness.ts), or with `wait` poll until every object is ready.
 import { APPLYSET_PART_OF_LABEL, MANAGED_BY_LABEL, MANAGER, SET_ANNOTATION } from '../constants.js';
 import { ClusterAuthorizationError, KubernetesApiError, RolloutTimeoutError, SetConflictError } from '../errors.js';
 import type { JsonObject, Rejected } from '../kube/client.js';
 import { explainRejection } from '../kube/explain.js';
 import { elapsedMs, type Session } from '../kube/session.js';
 import { sleep } from '../retry.js';
+import type { ReadinessReport } from '../status/kstatus.js';
 import { resourceTypeOf, type ResourceType } from './discovery.js';
 import { describeRef, refKey, type Member } from './identity.js';
 import { applyObject, deleteObject, metadataMap, purposeFor, readObject, type SetContext } from './objects.js';
 import { installGroups, pruneOrder, stageOf } from './order.js';
 import { memberOf, planSet, type PlannedObject } from './plan.js';
+import { judgeReadiness, waitUntilReady } from './readiness.js';
 import { applySetId, readRecord, writeRecord } from './record.js';
 import type { ManifestRequest } from './request.js';
 import { countActions, objectResult, refOf, uidOf, type SetObjectResult, type SetResult } from './result.js';
@@ -57,7 +60,7 @@ export async function applyManifest(session: Session, request: ApplyRequest): Pr
     ]);
   }
 
-  const applied = new Map<string, SetObjectResult>();
+  const applied = new Map<string, { entry: SetObjectResult; live: JsonObject | undefined }>();
   let crdsEstablished = false;
   for (const group of installGroups(planned)) {
     if (!crdsEstablished && group.some((object) => stageOf(object) > 0)) {
@@ -76,15 +79,40 @@ export async function applyManifest(session: Session, request: ApplyRequest): Pr
   const departed = await pruneMembers(context, leaving, request, id);
   if (!dryRun) {
     await writeRecordIfChanged(context, recorded, [
-      ...planned.map((object) => memberOf(object, applied.get(refKey(object.ref))?.uid)),
+      ...planned.map((object) => memberOf(object, applied.get(refKey(object.ref))?.entry.uid)),
       ...departed.filter(({ result }) => result.stays).map(({ member }) => member),
     ]);
   }
+  const readiness = dryRun ? [] : await readinessOf(context, planned, applied, request.wait);
   const objects = [
-    ...planned.map((object) => applied.get(refKey(object.ref)) ?? objectResult(memberOf(object, undefined))),
+    ...planned.map((object, index) => {
+      const entry = applied.get(refKey(object.ref))?.entry ?? objectResult(memberOf(object, undefined));
+      const report = readiness[index];
+      return report === undefined ? entry : { ...entry, ready: report.ready, readyMessage: report.message };
+    }),
     ...departed.map(({ result }) => result.entry),
   ];
   return { status: dryRun ? 'dry-run' : 'applied', set, namespace, counts: countActions(objects), objects };
+}
+
+/** Each object's readiness: waited for with `wait`, else judged once from the object as the apply left it. */
+async function readinessOf(
+  context: SetContext,
+  planned: readonly PlannedObject[],
+  applied: ReadonlyMap<string, { live: JsonObject | undefined }>,
+  wait: boolean,
+): Promise<(ReadinessReport | undefined)[]> {
+  if (wait) {
+    return waitUntilReady(
+      context,
+      planned,
+      'The apply itself is done and stays: fix what is named, then apply again (or wait with get-manifest).',
+    );
+  }
+  return mapBounded(planned, async (object) => {
+    const live = applied.get(refKey(object.ref))?.live;
+    return live === undefined ? undefined : judgeReadiness(context, { ref: object.ref, type: object.type, live });
+  });
 }
 
 /** Writes the record with `members`, unless it holds just those already (an unchanged set writes nothing at all);
@@ -147,34 +175,36 @@ async function applyOne(
   live: JsonObject | undefined,
   request: ApplyRequest,
   id: string,
-): Promise<SetObjectResult> {
+): Promise<{ entry: SetObjectResult; live: JsonObject | undefined }> {
   // An object that belongs to no set yet is being adopted: its fields are taken over from their managers.
   const force = request.force || (live !== undefined && metadataMap(live, 'labels')[APPLYSET_PART_OF_LABEL] !== id);
   const preview = await applyObject(context, object.type, object.ref, object.object, { dryRun: true, force });
   if (preview.kind === 'rejected') {
     if (request.dryRun && object.dependsOnSet && preview.httpStatus === 404) {
-      return objectResult(memberOf(object, undefined), {
+      const entry = objectResult(memberOf(object, undefined), {
         action: 'created',
         verified: false,
         message:
           'its CustomResourceDefinition or namespace comes with the set, so the server cannot check it before they exist',
       });
+      return { entry, live: undefined };
     }
     throw refusal(context, object, preview);
   }
   const changes = live === undefined || !sameObject(live, preview.body);
   const would = live === undefined ? 'created' : changes ? 'configured' : 'unchanged';
   if (request.dryRun) {
-    return objectResult(memberOf(object, uidOf(live)), { action: would, verified: true });
+    return { entry: objectResult(memberOf(object, uidOf(live)), { action: would, verified: true }), live: undefined };
   }
   if (!changes) {
-    return objectResult(memberOf(object, uidOf(live)), { action: 'unchanged' });
+    return { entry: objectResult(memberOf(object, uidOf(live)), { action: 'unchanged' }), live };
   }
   const settled = await applyObject(context, object.type, object.ref, object.object, { dryRun: false, force });
   if (settled.kind === 'rejected') throw refusal(context, object, settled);
   // A retried apply whose first attempt created it, its answer lost, is still the one that created it.
   const created = settled.httpStatus === 201 || (live === undefined && settled.uncertain);
-  return objectResult(memberOf(object, uidOf(settled.body)), { action: created ? 'created' : 'configured' });
+  const entry = objectResult(memberOf(object, uidOf(settled.body)), { action: created ? 'created' : 'configured' });
+  return { entry, live: settled.body };
 }
 
 /** A refused apply, as the error the function reports: a field-manager conflict names the fields and managers. */
@@ -280,11 +310,25 @@ async function departure(
     entry: objectResult({ ...member, uid }, { action: 'pruned', ...outcome }),
     stays: false,
   });
+  // A prune the grants do not allow does not fail the apply: it stays a member, for an apply with the rights.
+  const mayNot = (error: ClusterAuthorizationError, uid = member.uid) =>
+    kept(
+      `the manifest no longer has it, but the function may not prune it: ${error.message} It stays a member, and ` +
+        'an apply with those rights prunes it.',
+      true,
+      uid,
+    );
   // Its kind is no longer served (its CRD went): nothing of it is left.
   if (type === undefined) {
     return pruned({ message: 'its kind is no longer served' });
   }
-  const current = await readObject(context, type, refOf(member));
+  let current;
+  try {
+    current = await readObject(context, type, refOf(member));
+  } catch (error) {
+    if (error instanceof ClusterAuthorizationError) return mayNot(error);
+    throw error;
+  }
   if (current === undefined) {
     return pruned({ message: 'already gone' });
   }
@@ -314,10 +358,7 @@ async function departure(
     }
     return pruned(request.dryRun ? { verified: true } : {}, uid);
   } catch (error) {
-    // A prune the grants do not allow does not fail the apply: it stays a member, for an apply with the rights.
-    if (error instanceof ClusterAuthorizationError) {
-      return kept(`the function may not delete it (${error.message})`, true, uid);
-    }
+    if (error instanceof ClusterAuthorizationError) return mayNot(error, uid);
     throw error;
   }
 }

@@ -1,7 +1,8 @@
-// get-manifest: the set as the cluster has it: each member of its record, read by name, with its uid.
+// get-manifest: the set as the cluster has it: each member of its record, read by name, with its uid and readiness.
 import type { Session } from '../kube/session.js';
 import { resourceTypeOf } from './discovery.js';
 import { readObject, type SetContext } from './objects.js';
+import { judgeReadiness } from './readiness.js';
 import { readRecord } from './record.js';
 import type { ManifestRequest } from './request.js';
 import { countActions, objectResult, refOf, uidOf, type SetObjectResult, type SetResult } from './result.js';
@@ -19,14 +20,18 @@ export async function getManifest(session: Session, request: GetRequest): Promis
   const objects: SetObjectResult[] = [];
   for (const member of record.members) {
     const type = await resourceTypeOf(session, member.apiVersion, member.kind);
-    const live = type === undefined ? undefined : await readObject(context, type, refOf(member));
+    const object = type === undefined ? undefined : await readObject(context, type, refOf(member));
+    const live = type === undefined || object === undefined ? undefined : { type, object };
     objects.push(
       live === undefined
         ? objectResult(
             { ...member, uid: undefined },
             { message: type === undefined ? 'its kind is no longer served' : 'not found' },
           )
-        : objectResult({ ...member, uid: uidOf(live) }),
+        : objectResult(
+            { ...member, uid: uidOf(live.object) },
+            { readiness: await judgeReadiness(context, { ref: refOf(member), type: live.type, live: live.object }) },
+          ),
     );
   }
   return { status: 'found', set, namespace, counts: countActions(objects), objects };

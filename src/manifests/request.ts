@@ -27,6 +27,8 @@ export type ManifestRequest =
       readonly prune: boolean;
       /** Take over objects that exist but belong to no set. */
       readonly adopt: boolean;
+      /** Return once every object is ready (current, or its readiness cannot be observed). */
+      readonly wait: boolean;
       readonly deleteCrdsAndNamespaces: boolean;
     })
   | (SetTarget & { readonly action: 'get-manifest' })
@@ -47,6 +49,7 @@ export const MANIFEST_FIELDS: Readonly<Record<ManifestAction, readonly string[]>
     'force',
     'prune',
     'adopt',
+    'wait',
     'deleteCrdsAndNamespaces',
   ],
   'get-manifest': ['action', 'set', 'namespace'],
@@ -90,6 +93,7 @@ export function buildManifestRequest(
     force: readFlag(get('force'), named('force'), syntax),
     prune: prune === undefined ? true : readFlag(prune, named('prune'), syntax),
     adopt: readFlag(get('adopt'), named('adopt'), syntax),
+    wait: readWait(get('wait'), named, dryRun, syntax),
     deleteCrdsAndNamespaces,
   };
 }
@@ -114,4 +118,15 @@ function readManifest(value: unknown, field: string): ManifestSource {
     field,
     `must be YAML or JSON text, or an array of objects, not ${describe(value)}; one object goes in an array`,
   );
+}
+
+function readWait(value: unknown, named: (field: string) => string, dryRun: boolean, syntax: FieldSyntax): boolean {
+  const wait = readFlag(value, named('wait'), syntax);
+  if (wait && dryRun) {
+    throw new InvalidEventError(
+      named('wait'),
+      `cannot be combined with ${named('dryRun')}: a dry run changes nothing, so there is nothing to wait for`,
+    );
+  }
+  return wait;
 }

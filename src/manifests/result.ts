@@ -1,5 +1,6 @@
 // What the manifest actions return: the set, each object's identity and what was done to it, and the counts.
 import type { JsonObject } from '../kube/client.js';
+import type { Readiness, ReadinessReport } from '../status/kstatus.js';
 import type { Member, ObjectRef } from './identity.js';
 import { metadataString } from './objects.js';
 
@@ -19,6 +20,9 @@ export interface SetObjectResult {
   readonly message?: string;
   /** Dry runs only: whether the server checked the object (it cannot, before its CRD or namespace exists). */
   readonly verified?: boolean;
+  /** How ready the object is (kstatus's rules), and why; not on dry runs, nor for what was pruned or deleted. */
+  readonly ready?: Readiness;
+  readonly readyMessage?: string;
 }
 
 /** What apply-manifest, get-manifest and delete-manifest return. */
@@ -34,7 +38,7 @@ export interface SetResult {
 /** An object's result entry. */
 export function objectResult(
   member: Pick<Member, 'apiVersion' | 'kind' | 'namespace' | 'name'> & { readonly uid?: string | undefined },
-  outcome: { action?: ObjectAction; message?: string; verified?: boolean } = {},
+  outcome: { action?: ObjectAction; message?: string; verified?: boolean; readiness?: ReadinessReport } = {},
 ): SetObjectResult {
   return {
     apiVersion: member.apiVersion,
@@ -45,6 +49,9 @@ export function objectResult(
     ...(outcome.action === undefined ? {} : { action: outcome.action }),
     ...(outcome.message === undefined ? {} : { message: outcome.message }),
     ...(outcome.verified === undefined ? {} : { verified: outcome.verified }),
+    ...(outcome.readiness === undefined
+      ? {}
+      : { ready: outcome.readiness.ready, readyMessage: outcome.readiness.message }),
   };
 }
 

@@ -39,7 +39,7 @@ const [PYTHON = '', JMESPATH_HOME = ''] = spawnSync(
   .stdout.trim()
   .split('\n');
 const runFile = promisify(execFile);
-const ALL_TOOLS = ['aws', 'sam', 'kubectl', 'eksctl', 'docker'];
+const ALL_TOOLS = ['aws', 'sam', 'kubectl', 'eksctl', 'docker', 'npm'];
 
 interface Call {
   tool: string;
@@ -56,6 +56,8 @@ interface Scenario {
   kubeconfigFails?: boolean;
   canCreateRoles?: boolean;
   applyFails?: boolean;
+  /** npm run grants fails (a kind the cluster does not serve). */
+  grantsFail?: boolean;
   roles?: string[];
   mapped?: boolean;
   mappingFails?: boolean;
@@ -426,6 +428,91 @@ describe('deploy.sh', () => {
       const command = String(text).replace('${Namespace}', 'team-a').replace('${List}', ['create', 'apply'].join(','));
       expect(command).toBe("kubectl apply -n team-a -f permissions.yml -l 'lambda-eks/grant in (create,apply)'");
       expect(run.stderr).toContain(`    ${command}\n`);
+    });
+  });
+
+  describe('--grant-manifest', () => {
+    const manifestIn = (dir: string): string => {
+      writeFileSync(join(dir, 'app.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n');
+      return dir;
+    };
+
+    it("applies the grants npm run grants makes for the set, bound to the function's group", async () => {
+      const run = await runScript(
+        'deploy.sh',
+        ['demo', '--namespace', 'team-a', '--grant-manifest', 'app.yaml', '--set', 'web', '--no-invoke'],
+        { cluster: cluster('API') },
+        { cwd: manifestIn },
+      );
+
+      expect(run.code).toBe(0);
+      const grants = find(run.calls, 'npm run');
+      expect(grants?.args.slice(0, 4)).toEqual(['run', '--silent', 'grants', '--']);
+      expect(grants?.args[4]).toMatch(/^\/.*\/app\.yaml$/);
+      expect(optionOf(grants, '--set')).toBe('web');
+      expect(optionOf(grants, '--namespace')).toBe('team-a');
+      expect(optionOf(grants, '--group')).toBe('lambda-deployers');
+      expect(optionOf(grants, '--kubeconfig')).toEqual(expect.any(String));
+      const applies = run.calls.filter((call) => names([call])[0]?.startsWith('kubectl apply'));
+      expect(applies.map((call) => optionOf(call, '-l') ?? 'set grants')).toEqual([
+        'lambda-eks/grant=create',
+        'set grants',
+      ]);
+      expect(run.stderr).toContain('role.rbac.authorization.k8s.io/lambda-eks-set-web created');
+      expect(run.stderr).toContain('warning: Deployment "web" in namespace "default" may run pods');
+    });
+
+    it('takes the set namespace from --set-namespace', async () => {
+      const run = await runScript(
+        'deploy.sh',
+        ['demo', '--grant-manifest', 'app.yaml', '--set', 'web', '--set-namespace', 'apps', '--no-invoke'],
+        { cluster: cluster('API') },
+        { cwd: manifestIn },
+      );
+
+      expect(run.code).toBe(0);
+      expect(optionOf(find(run.calls, 'npm run'), '--namespace')).toBe('apps');
+    });
+
+    it('prints the npm run grants command for a cluster admin when it may not apply them', async () => {
+      const run = await runScript(
+        'deploy.sh',
+        ['demo', '--grant-manifest', 'app.yaml', '--set', 'web', '--no-invoke'],
+        { cluster: cluster('API'), applyFails: true },
+        { cwd: manifestIn },
+      );
+
+      expect(run.code).toBe(3);
+      expect(run.stderr).toMatch(
+        /^ {4}npm run --silent grants -- \/\S+\/app\.yaml --set web --namespace default --group lambda-deployers \| kubectl apply -f -$/m,
+      );
+    });
+
+    it('stops, saying what npm run grants said, when it cannot make the grants', async () => {
+      const run = await runScript(
+        'deploy.sh',
+        ['demo', '--grant-manifest', 'app.yaml', '--set', 'web'],
+        { cluster: cluster('API'), grantsFail: true },
+        { cwd: manifestIn },
+      );
+
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('does not serve kind Widget');
+      expect(run.stderr).toContain('npm run grants failed');
+      expect(invocations(run.calls)).toEqual([]);
+    });
+
+    it.each([
+      [['--set', 'web'], '--set and --set-namespace go with --grant-manifest FILE'],
+      [['--grant-manifest', 'app.yaml'], '--grant-manifest needs --set'],
+      [['--grant-manifest', 'missing.yaml', '--set', 'web'], "--grant-manifest: cannot read file 'missing.yaml'"],
+      [['--grant-manifest', 'app.yaml', '--set', 'Web'], "invalid --set 'Web'"],
+    ])('refuses %j before doing anything', async (args, said) => {
+      const run = await runScript('deploy.sh', ['demo', ...args], { cluster: cluster('API') }, { cwd: manifestIn });
+
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(said);
+      expect(run.calls).toEqual([]);
     });
   });
 
@@ -1112,7 +1199,7 @@ describe('release files', () => {
     expect(changelog).toMatch(/^# Changelog\n/);
     expect(changelog).toContain('[Keep a Changelog](https://keepachangelog.com/en/1.1.0/)');
     const versions = [...changelog.matchAll(/^## \[(\d+\.\d+\.\d+)\] - (\d{4}-\d{2}-\d{2})$/gm)].map((m) => m[1]);
-    expect(versions).toEqual(['0.2.0', '0.1.0']);
+    expect(versions).toEqual(['0.3.0', '0.2.0', '0.1.0']);
     expect(version('package.json', 'version')).toBe(versions[0]);
     expect(version('package-lock.json', 'version')).toBe(versions[0]);
     expect(version('package-lock.json', 'packages', '', 'version')).toBe(versions[0]);

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Stand-in for the aws, sam, kubectl, eksctl and docker CLIs in the script tests (installed under each name in a temporary
+"""Stand-in for the aws, sam, kubectl, eksctl, docker and npm CLIs in the script tests (installed under each name in a temporary
 bin directory). Each call is appended to $STUB_LOG as one JSON line {"tool", "args"}; the answers come from the
 scenario in $STUB_SCENARIO and follow the real CLIs: --query is evaluated with JMESPath (the library the AWS CLI uses)
 and --output text is formatted as the AWS CLI formats it, tab-separated, None for null, True/False for booleans.
@@ -250,7 +250,9 @@ def kubectl(s):
         if s.get("applyFails"):
             fail(f"Error from server (Forbidden): error when creating \"{option('-f')}\": roles.rbac.authorization.k8s.io \"lambda-eks-create\" is forbidden: user \"platform\" (groups=[\"system:authenticated\"]) is attempting to grant RBAC permissions not currently held", 1)
         select = [os.environ["STUB_KUBECTL"], *json.loads(os.environ["STUB_KUBECTL_FLAGS"]), "create", "--dry-run=client",
-                  "--validate=false", "-n", option("-n", "default"), "-f", option("-f"), "-o", "name"]
+                  "--validate=false", "-f", option("-f"), "-o", "name"]
+        if "-n" in ARGS:
+            select += ["-n", option("-n")]
         if "-l" in ARGS:
             select += ["-l", option("-l")]
         result = subprocess.run(select, capture_output=True, text=True, check=False)
@@ -266,6 +268,30 @@ def kubectl(s):
             return
         fail(f"Error from server (NotFound): roles.rbac.authorization.k8s.io \"{name}\" not found", 1)
     fail(f"stub kubectl: unexpected command {ARGS}", 2)
+
+
+def npm(s):
+    # npm run --silent grants -- <files> --set S --namespace N --group G --kubeconfig K: the RBAC of a set, as
+    # src/cli/grants.ts prints it (its own tests run it against the real control plane).
+    if ARGS[:4] != ["run", "--silent", "grants", "--"]:
+        fail(f"stub npm: unexpected command {ARGS}", 2)
+    if s.get("grantsFail"):
+        fail("npm run grants: app.yaml: document 2 (Widget \"w\"): the cluster of kubeconfig context \"demo\" does not serve kind Widget of example.com/v1, and no CustomResourceDefinition in these manifests defines it: install its CRD, or pass the manifest that has it", 2)
+    name, namespace, group = option("--set"), option("--namespace"), option("--group")
+    print(f"""# The RBAC that lets a function of group "{group}" apply, prune, read and delete set "{name}"
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {{name: lambda-eks-set-{name}, namespace: {namespace}}}
+rules:
+  - {{apiGroups: [""], resources: [configmaps], resourceNames: [lambda-eks-set-{name}, settings], verbs: [get, patch, create, delete]}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {{name: lambda-eks-set-{name}, namespace: {namespace}}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: lambda-eks-set-{name}}}
+subjects: [{{apiGroup: rbac.authorization.k8s.io, kind: Group, name: {group}}}]""")
+    print('npm run grants: warning: Deployment "web" in namespace "default" may run pods as any ServiceAccount of that namespace, and so has their rights', file=sys.stderr)
 
 
 def eksctl(s):
@@ -299,4 +325,4 @@ def docker(s):
 
 if __name__ == "__main__":
     record()
-    {"aws": aws, "sam": sam, "kubectl": kubectl, "eksctl": eksctl, "docker": docker}[TOOL](scenario())
+    {"aws": aws, "sam": sam, "kubectl": kubectl, "eksctl": eksctl, "docker": docker, "npm": npm}[TOOL](scenario())

@@ -56,7 +56,7 @@ export const WIDE_IDENTITY: Identity = {
 
 /** A function's role whose group the set tests bind to cluster-admin (any kind, anywhere), as CDK's provider is bound:
  * a group of its own, so that no other test's function has those rights. Least-privilege grants for sets are tested
- * with FUNCTION_IDENTITY. */
+ * with SET_GRANTS_IDENTITY. */
 export const SETS_GROUP = 'lambda-eks-test-sets';
 export const SETS_IDENTITY: Identity = {
   accessKeyId: 'ASIAE2ETESTKEY000005',
@@ -67,6 +67,17 @@ export const SETS_IDENTITY: Identity = {
   groups: [SETS_GROUP],
 };
 
+/** A function's role in a group of its own, for the tests of the grants npm run grants makes: they bind rights
+ * cluster-wide (for namespaces a set creates), which no other test's function may get. */
+export const SET_GRANTS_GROUP = 'lambda-eks-test-set-grants';
+export const SET_GRANTS_IDENTITY: Identity = {
+  accessKeyId: 'ASIAE2ETESTKEY000006',
+  secretAccessKey: 'grants/Secret+Access/Key000000000000000',
+  sessionToken: 'IQoJb3JpZ2luX2VjGrantsSessionToken+FFFF==',
+  arn: 'arn:aws:sts::111122223333:assumed-role/lambda-eks-grants-DeployerFunctionRole/lambda-eks-grants',
+  username: 'arn:aws:sts::111122223333:assumed-role/lambda-eks-grants-DeployerFunctionRole/lambda-eks-grants',
+  groups: [SET_GRANTS_GROUP],
+};
 /** Every identity the local cluster's token webhook knows. */
 export const IDENTITIES: readonly Identity[] = [
   FUNCTION_IDENTITY,
@@ -74,6 +85,7 @@ export const IDENTITIES: readonly Identity[] = [
   SPARE_IDENTITY,
   WIDE_IDENTITY,
   SETS_IDENTITY,
+  SET_GRANTS_IDENTITY,
 ];
 
 /** Every secret of the test identities: none may appear in what the function writes or returns. */

@@ -117,6 +117,13 @@ const validValue: Record<string, fc.Arbitrary<unknown>> = {
   force: fc.boolean(),
 };
 
+/** The fields an action cannot do without. */
+const REQUIRED: Readonly<Record<string, readonly string[]>> = {
+  'apply-manifest': ['set', 'manifest'],
+  'get-manifest': ['set'],
+  'delete-manifest': ['set'],
+};
+
 /** JSON texts whose parsed form JSON.stringify cannot produce: 1e309 parses to Infinity, "__proto__" to an own key. */
 const RAW_EVENTS = [
   '{"replicas": 1e309}',
@@ -163,9 +170,13 @@ describe('parseEvent on generated events', () => {
           expect(error).toBeInstanceOf(InvalidEventError);
           const { field, message } = error instanceof InvalidEventError ? error : { field: '', message: '' };
           expect(message.startsWith(`${field}: `)).toBe(true);
+          // A field the event has, or one its action requires that it lacks.
+          const action: unknown = keysOf(generated).includes('action') ? Reflect.get(Object(generated), 'action') : '';
+          const required = typeof action === 'string' ? (REQUIRED[action] ?? []) : [];
           expect([
             'event',
             ...keysOf(generated).map((key) => (key.length > 80 ? `${key.slice(0, 80)}...` : key)),
+            ...required.filter((key) => !keysOf(generated).includes(key)),
           ]).toContain(field);
           return;
         }
