@@ -245,7 +245,8 @@ function diagnosticsUnavailable(
   if (settled.httpStatus !== 403) {
     throw explainRejection(settled, purpose, session);
   }
-  const grant = typeof purpose.grant === 'string' ? `grant "${purpose.grant}"` : `the grants of set "${purpose.grant.set}"`;
+  const grant =
+    typeof purpose.grant === 'string' ? `grant "${purpose.grant}"` : `the grants of set "${purpose.grant.set}"`;
   log('warn', 'pod diagnostics unavailable', {
     reason: `the function may not list ${purpose.resource} in namespace "${purpose.namespace}" (${grant})`,
     namespace: purpose.namespace,

@@ -1,4 +1,4 @@
-// The only module that calls @kubernetes/client-node. It imports the generated client's parts directly rather than
+// The only module of the function that calls @kubernetes/client-node (npm run grants has its own, admin-discovery.ts). It imports the generated client's parts directly rather than
 // the package index, and gives the client our HTTP library through its `httpApi` extension point (./http.ts). That
 // keeps the kubeconfig loaders (exec, OIDC, Azure, GCP) and the bundled undici out of the Lambda bundle.
 // Deployments and ReplicaSets go through the generated AppsV1Api. Pods are listed with the same request, serializer

@@ -234,3 +234,46 @@ spec:
     expect(await scope.admin.get(restPath('v1', 'configmaps', scope.ns('default'), 'goes'))).toBeUndefined();
   }, 120_000);
 });
+
+describe('npm run grants, misused', () => {
+  const runGrants = (args: string[]) =>
+    run('npm', ['run', '--silent', 'grants', '--', ...args], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, KUBECONFIG: scope.info.kubeconfig },
+    }).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+
+  it.each([
+    [[], 'give at least one manifest file'],
+    [['app.yaml'], '--set is required'],
+    [['missing.yaml', '--set', 'app'], 'cannot read missing.yaml'],
+    [['app.yaml', '--set', 'App'], '"App" is not a DNS-1123 label'],
+  ])(
+    '%j exits 2 with what is wrong and the usage',
+    async (args, said) => {
+      const path = manifestFile('app', configMap('a', {}));
+      const answer = await runGrants(args.map((arg) => (arg === 'app.yaml' ? path : arg)));
+
+      expect(answer.code).toBe(2);
+      expect(answer.stderr).toContain(said);
+      expect(answer.stderr).toContain('usage: npm run grants --');
+      expect(answer.stdout).toBe('');
+    },
+    60_000,
+  );
+
+  it('names the file, the document and the kind the cluster does not serve', async () => {
+    const path = manifestFile(
+      'odd',
+      yamlOf(configMap('a', {}), 'apiVersion: nowhere.example.com/v1\nkind: Gizmo\nmetadata: {name: g}'),
+    );
+
+    const answer = await runGrants([path, '--set', 'app']);
+
+    expect(answer.code).toBe(2);
+    expect(answer.stderr).toContain(`${path}: document 2 (Gizmo "g"): the cluster of kubeconfig context`);
+    expect(answer.stderr).toContain('does not serve kind Gizmo of nowhere.example.com/v1');
+  }, 60_000);
+});
