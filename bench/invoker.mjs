@@ -6,6 +6,9 @@
 //   warm <bundle> <n> <kind>        import, invoke n times (kind: create, apply, get, delete, custom-resource);
 //                                   print each invocation's time, and RSS and live heap (after a full GC) at
 //                                   invocation 100 and n
+//   serve <bundle>                  import, then invoke the handler with each event the parent sends over IPC
+//                                   (`{ id, event }`), one at a time; answer each with its time and the result's
+//                                   status and counts (or the error); exit when the parent disconnects
 import { pathToFileURL } from 'node:url';
 
 const [mode, bundle, ...rest] = process.argv.slice(2);
@@ -32,7 +35,7 @@ if (mode === 'import') {
 if (mode === 'cold') {
   const event = JSON.parse(rest[0] ?? '{}');
   const cpuFirst = process.cpuUsage();
-  await handler(event, context('cold'));
+  const result = await handler(event, context('cold'));
   const invoked = performance.now();
   console.log(
     JSON.stringify({
@@ -41,9 +44,39 @@ if (mode === 'cold') {
       importCpuMs: importCpu,
       firstInvokeMs: invoked - imported,
       firstInvokeCpuMs: cpuMs(process.cpuUsage(cpuFirst)),
+      // A set's result says what it did to its objects (created, unchanged, ...): the benchmark checks it.
+      counts: result?.counts,
     }),
   );
   process.exit(0);
+}
+if (mode === 'serve') {
+  // A warm execution environment the parent drives: it times each invocation here, and reads between two
+  // invocations what the proxy saw, so that each invocation's requests are its own.
+  let served = 0;
+  process.on('message', async ({ id, event }) => {
+    served += 1;
+    const cpuBefore = process.cpuUsage();
+    const started = performance.now();
+    try {
+      const result = await handler(event, context(`serve-${served}`));
+      const ms = performance.now() - started;
+      const cpu = cpuMs(process.cpuUsage(cpuBefore));
+      process.send({
+        id,
+        ms,
+        cpuMs: cpu,
+        status: result?.status,
+        counts: result?.counts,
+        rssBytes: process.memoryUsage().rss,
+      });
+    } catch (error) {
+      process.send({ id, ms: performance.now() - started, error: `${error?.name}: ${error?.message}` });
+    }
+  });
+  process.on('disconnect', () => process.exit(0));
+  process.send({ ready: true, importMs: imported - beforeImport });
+  await new Promise(() => {});
 }
 if (mode === 'error') {
   const started = performance.now();

@@ -1,7 +1,8 @@
 // npm run bench: builds our function, a naive baseline and a floor with the same esbuild options, starts each the
 // way Lambda's Node.js bootstrap starts Node for the template's MemorySize (test/support/lambda-bootstrap.mjs), runs
 // them against the local control plane's real kube-apiserver on 127.0.0.1 (test/support/local-cluster.ts), and prints
-// a table. It writes bench/out/results.json; with
+// a table; and the set path (apply-manifest of bench/set.yaml, 20 objects) against kubectl apply --server-side
+// (bench/set-bench.ts). It writes bench/out/results.json; with
 // --record (npm run bench -- --record) also bench/results.json, the figures the README quotes.
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,12 +25,16 @@ import { lambdaNodeArgs } from '../test/support/lambda-bootstrap.mjs';
 import { templateMemorySize, templateNodeOptions } from '../test/support/lambda.js';
 import { requireTool } from '../test/support/tools.js';
 import { buildFunction, bundleOptions, trimmedModels } from '../esbuild.config.mjs';
+import { benchSet, formatSetTable } from './set-bench.js';
 
 const run = promisify(execFile);
 const ROOT = process.cwd();
 const OUT = join(ROOT, 'bench/out');
 const RECORD = process.argv.includes('--record');
 const COLD_RUNS = Number(process.env['BENCH_COLD_RUNS'] ?? 15);
+/** Rounds of the set bench (bench/set-bench.ts): each a warm apply unchanged and with one change, a kubectl process and
+ * a fresh environment. */
+const SET_ROUNDS = Number(process.env['BENCH_SET_ROUNDS'] ?? 21);
 const WARM_LATENCY = 200;
 const WARM_MEMORY = 1000;
 const MEMORY_SIZE_MB = templateMemorySize();
@@ -154,11 +159,14 @@ async function main(): Promise<void> {
     await applyGrants(admin, name, GRANTS);
     return name;
   };
-  const baseEnv: Record<string, string> = {
+  const lambdaEnv: Record<string, string> = {
     PATH: process.env['PATH'] ?? '',
     TZ: ':UTC',
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(MEMORY_SIZE_MB),
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+  };
+  const baseEnv: Record<string, string> = {
+    ...lambdaEnv,
     ...functionEnv(await proxy.start(), cluster.info.pki.caData),
     NAMESPACE: await freshNamespace(),
   };
@@ -255,6 +263,22 @@ async function main(): Promise<void> {
     });
     const choices = Object.fromEntries([...choiceSamples].map(([key, values]) => [key, stats(values)]));
     rmSync(cacheDir, { recursive: true, force: true });
+
+    // Sets: apply-manifest of bench/set.yaml (20 objects), warm and cold, against kubectl apply --server-side. Before
+    // the warm Deployment runs, whose thousands of Deployments the namespace controller deletes in the background.
+    proxy.reset();
+    const set = await benchSet({
+      info: cluster.info,
+      admin,
+      proxy,
+      bundle: ourFile,
+      invoker,
+      lambdaArgs: LAMBDA_ARGS,
+      nodeOptions: OUR_NODE_OPTIONS,
+      env: lambdaEnv,
+      rounds: SET_ROUNDS,
+      progress: (line) => console.error(line),
+    });
 
     // Warm: one process per subject and action; latency over the first 200 invocations, RSS over 1,000 creates.
     const warmRun = async (subject: Subject, kind: string, count: number) => {
@@ -403,6 +427,7 @@ async function main(): Promise<void> {
           ]),
         ),
       },
+      set,
     });
   } finally {
     await receiver.stop();
@@ -629,6 +654,8 @@ export function formatTable(results: unknown): string {
     ...choices.map(choiceLine),
     '',
     jitLine,
+    '',
+    formatSetTable(results),
   ].join('\n');
 }
 

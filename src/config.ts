@@ -27,6 +27,8 @@ export interface FunctionConfig {
   readonly listPageSize: number;
   /** Set when CLUSTER_ENDPOINT and CLUSTER_CA_DATA are; otherwise the function asks DescribeCluster. */
   readonly cluster: ClusterEndpoint | undefined;
+  /** AWS_ENDPOINT_URL_S3, the AWS SDKs' variable for another S3 endpoint (an emulator): where manifests in S3 are read. */
+  readonly s3Endpoint: string | undefined;
 }
 
 /** The function's AWS credentials, as Lambda puts them in the environment. */
@@ -53,7 +55,27 @@ export function readConfig(env: Env): FunctionConfig {
     namespace: readNamespace(env),
     cluster: readClusterEndpoint(env),
     listPageSize: readListPageSize(env),
+    s3Endpoint: readS3Endpoint(env),
   };
+}
+
+function readS3Endpoint(env: Env): string | undefined {
+  const value = env['AWS_ENDPOINT_URL_S3'];
+  if (value === undefined || value === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigurationError('is not a URL; leave it unset for AWS S3, or give http(s)://host:port', {
+      variable: 'AWS_ENDPOINT_URL_S3',
+    });
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigurationError(`must be an http:// or https:// URL, not ${url.protocol}`, {
+      variable: 'AWS_ENDPOINT_URL_S3',
+    });
+  }
+  return value.replace(/\/+$/, '');
 }
 
 /** Reads the credentials Lambda provides; throws ConfigurationError when they are missing. Never echoes a value. */

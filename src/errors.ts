@@ -33,6 +33,11 @@ export class InvalidManifestError extends LambdaEksError {
   override readonly name = 'InvalidManifestError';
 }
 
+/** The manifest could not be read from S3 (refused, missing, or S3 unreachable); nothing was sent to the cluster. */
+export class ManifestFetchError extends LambdaEksError {
+  override readonly name = 'ManifestFetchError';
+}
+
 /** An object belongs to another owner than the one asking: another set, or no set (without `adopt`), or a set asked of
  * by the Deployment actions; nothing was changed. */
 export class SetConflictError extends LambdaEksError {

@@ -12,6 +12,7 @@ import { deleteManifest } from './manifests/delete.js';
 import { getManifest } from './manifests/get.js';
 import type { ManifestRequest } from './manifests/request.js';
 import type { SetResult } from './manifests/result.js';
+import { resolveManifest } from './manifests/source.js';
 
 /** What an invocation may ask: an action of the Deployment, or of a set. */
 export type FunctionRequest = ActionRequest | ManifestRequest;
@@ -51,14 +52,17 @@ export async function runAction(
   request: FunctionRequest,
 ): Promise<{ result: ActionResult; requests: number }> {
   const session = await openSession(invocation);
-  const result = await perform(session, request);
+  const result = await perform(session, request, invocation.config);
   return { result, requests: session.requests };
 }
 
-function perform(session: Session, request: FunctionRequest): Promise<ActionResult> {
+async function perform(session: Session, request: FunctionRequest, config: FunctionConfig): Promise<ActionResult> {
   switch (request.action) {
     case 'apply-manifest':
-      return applyManifest(session, request);
+      return applyManifest(session, {
+        ...request,
+        manifest: await resolveManifest(request.manifest, session, config.s3Endpoint),
+      });
     case 'get-manifest':
       return getManifest(session, request);
     case 'delete-manifest':

@@ -34,21 +34,16 @@ import { dropIdleConnection } from '../kube/http.js';
 import { buildRequest, type Action, type ActionRequest } from '../deployment/request.js';
 import { truncate } from '../fields.js';
 import { log } from '../log.js';
+import { MANIFEST_HANDLERS } from './manifest-resource.js';
+import {
+  ownerOf,
+  type CustomResourceRequest,
+  type Handler,
+  type Outcome,
+  type RequestType,
+} from './resource-request.js';
 
-type RequestType = 'Create' | 'Update' | 'Delete';
-
-/** A custom resource request, as the function reads it. */
-export interface CustomResourceRequest {
-  readonly requestType: RequestType;
-  readonly responseUrl: URL;
-  readonly stackId: string;
-  readonly requestId: string;
-  readonly logicalResourceId: string;
-  readonly resourceType: string;
-  /** Update and Delete: the id this function answered before. */
-  readonly physicalResourceId: string | undefined;
-  readonly properties: Readonly<Record<string, unknown>>;
-}
+export type { CustomResourceRequest } from './resource-request.js';
 
 /** What the handler returns after answering (Lambda discards it for an asynchronous invocation). */
 export interface CustomResourceAnswer {
@@ -136,6 +131,7 @@ export function parseCustomResourceRequest(event: unknown): CustomResourceReques
     resourceType: text('ResourceType') ?? '',
     physicalResourceId: text('PhysicalResourceId', requestType === 'Create'),
     properties: { ...properties },
+    oldProperties: objectOrUndefined(field('OldResourceProperties')),
   };
 }
 
@@ -179,13 +175,6 @@ export async function serveCustomResource(event: unknown, context: Context): Pro
   };
 }
 
-interface Outcome {
-  readonly physicalResourceId: string;
-  readonly data?: Readonly<Record<string, string>>;
-  readonly error?: unknown;
-  readonly requests?: number;
-}
-
 /** Runs the request; never throws: a failure is an outcome with the id CloudFormation must hear. */
 async function perform(request: CustomResourceRequest, startedAt: number, deadline: number): Promise<Outcome> {
   let session: Session | undefined;
@@ -196,21 +185,39 @@ async function perform(request: CustomResourceRequest, startedAt: number, deadli
   try {
     const config = (warm.config ??= readConfig(process.env));
     session = await openSession({ config, credentials: readCredentials(process.env), startedAt, deadline });
-    const handlers: Readonly<Record<RequestType, Handler>> = { Create: onCreate, Update: onUpdate, Delete: onDelete };
-    const done = await handlers[request.requestType](request, session, config, answered);
+    const done = await handlerFor(request)(request, session, config, answered);
     return { ...done, requests: session.requests };
   } catch (error) {
     return { physicalResourceId: answered.id, error, requests: session?.requests ?? 0 };
   }
 }
 
-type Handler = (
-  request: CustomResourceRequest,
-  session: Session,
-  config: FunctionConfig,
-  /** The id a failure answers; a handler moves it once an object of this resource exists. */
-  answered: { id: string },
-) => Promise<Outcome>;
+/** The resource types the function serves. */
+export const MANIFEST_RESOURCE_TYPE = 'Custom::KubernetesManifest';
+const DEPLOYMENT_RESOURCE_TYPES: readonly string[] = [
+  'Custom::KubernetesDeployment',
+  'AWS::CloudFormation::CustomResource',
+];
+
+/** The handler of a request: by its ResourceType. A Create of any other type is refused; an Update or Delete of one is
+ * served as a Custom::KubernetesDeployment, as every version before this one served any type (CloudFormation cannot
+ * change a resource's type, so those stacks keep working). */
+function handlerFor(request: CustomResourceRequest): Handler {
+  if (request.resourceType === MANIFEST_RESOURCE_TYPE) return MANIFEST_HANDLERS[request.requestType];
+  if (request.requestType === 'Create' && !DEPLOYMENT_RESOURCE_TYPES.includes(request.resourceType)) {
+    return refuseType;
+  }
+  const handlers: Readonly<Record<RequestType, Handler>> = { Create: onCreate, Update: onUpdate, Delete: onDelete };
+  return handlers[request.requestType];
+}
+
+const refuseType: Handler = (request) => {
+  throw new InvalidEventError(
+    'ResourceType',
+    `${JSON.stringify(truncate(request.resourceType))} is not a resource type this function serves: use ` +
+      `${MANIFEST_RESOURCE_TYPE} (any manifest) or ${DEPLOYMENT_RESOURCE_TYPES.join(' or ')} (one Deployment)`,
+  );
+};
 
 /** Create: the Deployment must not exist, unless this very stack resource created it (a retried invocation). */
 const onCreate: Handler = async (request, session, config, answered) => {
@@ -433,10 +440,6 @@ function property(request: CustomResourceRequest, field: string): unknown {
   return name === undefined || !Object.hasOwn(request.properties, name) ? undefined : request.properties[name];
 }
 
-function ownerOf(request: CustomResourceRequest): string {
-  return `${request.stackId}#${request.logicalResourceId}`;
-}
-
 function ownerAnnotation(request: CustomResourceRequest): Readonly<Record<string, string>> {
   return { [STACK_RESOURCE_ANNOTATION]: ownerOf(request) };
 }
@@ -454,6 +457,10 @@ function dataFrom(
 function reasonOf(error: unknown): string {
   const { name, message } = describeThrown(error);
   return `${name}: ${message}`;
+}
+
+function objectOrUndefined(value: unknown): Readonly<Record<string, unknown>> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? { ...value } : undefined;
 }
 
 /** An http: URL only to a loopback address (tests, sam local invoke); everything else must be https:. */

@@ -23,11 +23,21 @@ import { applyObject, deleteObject, metadataMap, purposeFor, readObject, type Se
 import { installGroups, pruneOrder, stageOf } from './order.js';
 import { memberOf, planSet, type PlannedObject } from './plan.js';
 import { judgeReadiness, waitUntilReady } from './readiness.js';
-import { applySetId, readRecord, writeRecord } from './record.js';
-import type { ManifestRequest } from './request.js';
+import { applySetId, readRecord, refuseOtherOwner, writeRecord } from './record.js';
+import type { InlineManifest, ManifestRequest } from './request.js';
 import { countActions, objectResult, refOf, uidOf, type SetObjectResult, type SetResult } from './result.js';
 
-type ApplyRequest = Extract<ManifestRequest, { action: 'apply-manifest' }>;
+/** An apply-manifest request whose manifest is at hand (source.ts reads one from S3). */
+type ApplyRequest = Omit<Extract<ManifestRequest, { action: 'apply-manifest' }>, 'manifest'> & {
+  readonly manifest: InlineManifest;
+};
+
+/** A CloudFormation stack resource applying its set: `owner` is written in the set's record, and a replacement (a new
+ * SetName or Namespace) takes over the objects of the stack resource's old set, `takeOverFrom` (its ApplySet id). */
+export interface StackResource {
+  readonly owner: string;
+  readonly takeOverFrom?: string | undefined;
+}
 
 /** Objects of one group applied at the same time, at most. */
 const CONCURRENCY = 4;
@@ -38,16 +48,21 @@ const MAX_REPORTED_CONFLICTS = 5;
 /** Applies a set (see the file's head); returns what was done to each object. Throws InvalidManifestError,
  * SetConflictError and the errors of errors.ts; whatever it throws after step 3 leaves the record listing every
  * object it may have made, so that applying again (or delete-manifest) finishes the job. */
-export async function applyManifest(session: Session, request: ApplyRequest): Promise<SetResult> {
+export async function applyManifest(
+  session: Session,
+  request: ApplyRequest,
+  stack: StackResource | undefined = undefined,
+): Promise<SetResult> {
   const { set, namespace, dryRun } = request;
-  const context: SetContext = { session, action: request.action, set, setNamespace: namespace };
+  const context: SetContext = { session, action: request.action, set, setNamespace: namespace, owner: stack?.owner };
   const id = applySetId(set, namespace);
   const planned = await planSet(session, request.manifest, { set, namespace, applySetId: id });
   const record = await readRecord(context);
+  refuseOtherOwner(context, record);
   const previous = record?.members ?? [];
   const wanted = new Set(planned.map((object) => refKey(object.ref)));
   const live = await mapBounded(planned, (object) => readObject(context, object.type, object.ref));
-  refuseConflicts(planned, live, id, request);
+  refuseConflicts(planned, live, [id, ...(stack?.takeOverFrom === undefined ? [] : [stack.takeOverFrom])], request);
 
   const leaving = previous.filter((member) => !wanted.has(refKey(member)));
   let recorded = previous;
@@ -132,11 +147,12 @@ async function writeRecordIfChanged(
   return members;
 }
 
-/** Throws SetConflictError, listing them, when any object belongs to another set, or to none without `adopt`. */
+/** Throws SetConflictError, listing them, when any object belongs to another set (but `ours`: this set's id, and
+ * the set a replacement takes over from), or to none without `adopt`. */
 function refuseConflicts(
   planned: readonly PlannedObject[],
   live: readonly (JsonObject | undefined)[],
-  id: string,
+  ours: readonly string[],
   request: ApplyRequest,
 ): void {
   const conflicts = planned.flatMap((object, index) => {
@@ -144,7 +160,7 @@ function refuseConflicts(
     if (current === undefined) return [];
     const labels = metadataMap(current, 'labels');
     const partOf = labels[APPLYSET_PART_OF_LABEL];
-    if (partOf === id) return [];
+    if (partOf !== undefined && ours.includes(partOf)) return [];
     if (partOf !== undefined) {
       const owner = metadataMap(current, 'annotations')[SET_ANNOTATION];
       return [

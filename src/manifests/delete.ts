@@ -11,7 +11,7 @@ import { resourceTypeOf, type ResourceType } from './discovery.js';
 import { describeRef, type Member } from './identity.js';
 import { deleteObject, metadataMap, readObject, type SetContext } from './objects.js';
 import { deleteGroups } from './order.js';
-import { applySetId, deleteRecord, readRecord, writeRecord } from './record.js';
+import { applySetId, deleteRecord, readRecord, refuseOtherOwner, writeRecord } from './record.js';
 import type { ManifestRequest } from './request.js';
 import { countActions, objectResult, refOf, uidOf, type SetObjectResult, type SetResult } from './result.js';
 
@@ -28,15 +28,21 @@ interface TypedMember extends Member {
   readonly custom: boolean;
 }
 
-/** Deletes the set (see the file's head); `absent` when it has no record. Throws RolloutTimeoutError, naming what is
- * left and its finalizers, when custom resources outlast the invocation; and the errors of errors.ts. */
-export async function deleteManifest(session: Session, request: DeleteRequest): Promise<SetResult> {
+/** Deletes the set (see the file's head); `absent` when it has no record. `owner` is the stack resource acting, if
+ * any: a set owned otherwise is a SetConflictError. Throws RolloutTimeoutError, naming what is left and its
+ * finalizers, when custom resources outlast the invocation; and the errors of errors.ts. */
+export async function deleteManifest(
+  session: Session,
+  request: DeleteRequest,
+  owner: string | undefined = undefined,
+): Promise<SetResult> {
   const { set, namespace } = request;
-  const context: SetContext = { session, action: request.action, set, setNamespace: namespace };
+  const context: SetContext = { session, action: request.action, set, setNamespace: namespace, owner };
   const record = await readRecord(context);
   if (record === undefined) {
     return { status: 'absent', set, namespace, counts: {}, objects: [] };
   }
+  refuseOtherOwner(context, record);
   const id = applySetId(set, namespace);
   const typed: TypedMember[] = [];
   for (const member of record.members) {

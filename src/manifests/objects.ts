@@ -13,6 +13,9 @@ export interface SetContext {
   readonly action: string;
   readonly set: string;
   readonly setNamespace: string;
+  /** The CloudFormation stack resource acting on the set (`<StackId>#<LogicalResourceId>`); undefined when invoked
+   * directly. A set's record names the stack resource that made it, and only that one may change it. */
+  readonly owner?: string | undefined;
 }
 
 /** The REST path of an object (or, without a name, of its collection). */

@@ -2,7 +2,7 @@
 // metadata.name, no generateName, a v1 List flattened. Objects are kept exactly as written (nothing dropped or
 // renamed): they are sent as they are.
 import { InvalidManifestError } from '../errors.js';
-import type { ManifestSource } from './request.js';
+import type { InlineManifest } from './request.js';
 
 /** A Kubernetes object as the manifest has it. */
 export type ManifestObject = Readonly<Record<string, unknown>>;
@@ -21,7 +21,7 @@ export interface ParsedObject {
 
 /** The objects of a manifest, in order. Throws InvalidManifestError naming the document (and its kind and name, when
  * known) for the first that is not one. */
-export async function parseManifest(source: ManifestSource): Promise<ParsedObject[]> {
+export async function parseManifest(source: InlineManifest): Promise<ParsedObject[]> {
   const documents: { from: string; value: unknown }[] = [];
   if (typeof source === 'string') {
     const { parseYamlDocuments } = await import('./manifest-yaml.js');

@@ -8,7 +8,7 @@ import type { Session } from '../kube/session.js';
 import { resolveTypes, typeKey, typesDefinedBy, type ResourceType } from './discovery.js';
 import { describeRef, groupOf, refKey, type Member, type ObjectRef } from './identity.js';
 import { parseManifest, type ParsedObject } from './parse.js';
-import type { ManifestSource } from './request.js';
+import type { InlineManifest } from './request.js';
 
 /** An object of the set, ready to apply. */
 export interface PlannedObject {
@@ -29,7 +29,7 @@ export interface PlannedObject {
  * InvalidManifestError naming the document for the first problem. */
 export async function planSet(
   session: Session,
-  source: ManifestSource,
+  source: InlineManifest,
   target: { readonly set: string; readonly namespace: string; readonly applySetId: string },
 ): Promise<PlannedObject[]> {
   const parsed = await parseManifest(source);

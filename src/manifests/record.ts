@@ -13,6 +13,7 @@ import {
   MANAGER,
   SET_RECORD_PREFIX,
   SET_TOOLING,
+  STACK_RESOURCE_ANNOTATION,
 } from '../constants.js';
 import { KubernetesApiError, SetConflictError } from '../errors.js';
 import type { JsonObject } from '../kube/client.js';
@@ -21,10 +22,11 @@ import type { ResourceType } from './discovery.js';
 import { groupKind, groupOf, type Member } from './identity.js';
 import { applyObject, deleteObject, metadataMap, metadataString, readObject, type SetContext } from './objects.js';
 
-/** The record as read: its members, and its own uid. */
+/** The record as read: its members, its own uid, and the stack resource that owns the set (if one does). */
 export interface SetRecord {
   readonly members: readonly Member[];
   readonly uid: string | undefined;
+  readonly owner: string | undefined;
 }
 
 const CONFIG_MAPS: ResourceType = {
@@ -76,7 +78,35 @@ export async function readRecord(context: SetContext): Promise<SetRecord | undef
         `and the set's objects (labelled ${APPLYSET_PART_OF_LABEL}=${id}) and apply again.`,
     );
   }
-  return { members, uid: metadataString(object, 'uid') };
+  return {
+    members,
+    uid: metadataString(object, 'uid'),
+    owner: metadataMap(object, 'annotations')[STACK_RESOURCE_ANNOTATION],
+  };
+}
+
+/** Throws SetConflictError when the set is not the acting party's: a CloudFormation stack resource's set changes
+ * only through that stack resource, and CloudFormation does not take over a set made otherwise. */
+export function refuseOtherOwner(context: SetContext, record: SetRecord | undefined): void {
+  if (record === undefined || record.owner === context.owner) return;
+  const set = `set "${context.set}" in namespace "${context.setNamespace}"`;
+  if (context.owner === undefined) {
+    throw new SetConflictError(
+      `${set} is managed by CloudFormation (${describeOwner(record.owner ?? '')}): nothing was changed. Change it ` +
+        'through its stack, or delete the stack resource first.',
+    );
+  }
+  throw new SetConflictError(
+    `${set} exists and ${record.owner === undefined ? 'was made by a direct invocation, not by a stack resource' : `belongs to another stack resource (${describeOwner(record.owner)})`}: nothing was changed. CloudFormation creates ` +
+      'sets, it does not take them over: give the resource another SetName (or Namespace).',
+  );
+}
+
+/** A stack resource, `<StackId>#<LogicalResourceId>`, for messages: `resource Web of stack web-stack`. */
+export function describeOwner(owner: string): string {
+  const [stackId = '', logicalId = ''] = owner.split('#');
+  const stack = /:stack\/([^/]+)\//.exec(stackId)?.[1] ?? stackId;
+  return `resource ${logicalId} of stack ${stack}`;
 }
 
 /** Writes the record with exactly `members` (server-side apply, as the set's manager). */
@@ -93,6 +123,7 @@ export async function writeRecord(context: SetContext, members: readonly Member[
       namespace: context.setNamespace,
       labels: { [APPLYSET_ID_LABEL]: applySetId(context.set, context.setNamespace), [MANAGED_BY_LABEL]: MANAGER },
       annotations: {
+        ...(context.owner === undefined ? {} : { [STACK_RESOURCE_ANNOTATION]: context.owner }),
         [APPLYSET_TOOLING_ANNOTATION]: SET_TOOLING,
         [APPLYSET_GROUP_KINDS_ANNOTATION]: groupKinds.join(','),
         ...(namespaces.length > 0 ? { [APPLYSET_NAMESPACES_ANNOTATION]: namespaces.sort().join(',') } : {}),

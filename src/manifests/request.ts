@@ -1,13 +1,24 @@
 // What an invocation may ask of a set of objects: the manifest actions, their fields and their rules, with every
 // default applied. The Lambda edge (src/lambda/) reads events and custom resource properties into these.
 import { InvalidEventError } from '../errors.js';
+import { parseS3Url, type S3Location } from '../aws/s3-object.js';
 import { describe, readFlag, readLabel, type FieldSyntax } from '../fields.js';
 
 export const MANIFEST_ACTIONS = ['apply-manifest', 'get-manifest', 'delete-manifest'] as const;
 export type ManifestAction = (typeof MANIFEST_ACTIONS)[number];
 
-/** The manifest as the event gives it: one string (YAML, one or more documents, or JSON), or an array of objects. */
-export type ManifestSource = string | readonly unknown[];
+/** A manifest given in the event: one string (YAML, one or more documents, or JSON), or an array of objects. */
+export type InlineManifest = string | readonly unknown[];
+
+/** A manifest in S3, read with the function's role, and the SHA-256 (hex) its bytes must have. */
+export interface S3Manifest {
+  readonly s3: S3Location;
+  readonly url: string;
+  readonly sha256: string;
+}
+
+/** The manifest as the event gives it: inline, or where to read it. */
+export type ManifestSource = InlineManifest | S3Manifest;
 
 interface SetTarget {
   /** The set's name: a DNS-1123 label. */
@@ -45,6 +56,8 @@ export const MANIFEST_FIELDS: Readonly<Record<ManifestAction, readonly string[]>
     'set',
     'namespace',
     'manifest',
+    'manifestUrl',
+    'manifestSha256',
     'dryRun',
     'force',
     'prune',
@@ -88,7 +101,7 @@ export function buildManifestRequest(
   return {
     action,
     ...target,
-    manifest: readManifest(get('manifest'), named('manifest')),
+    manifest: readManifest(get, named),
     dryRun,
     force: readFlag(get('force'), named('force'), syntax),
     prune: prune === undefined ? true : readFlag(prune, named('prune'), syntax),
@@ -98,11 +111,20 @@ export function buildManifestRequest(
   };
 }
 
-function readManifest(value: unknown, field: string): ManifestSource {
+function readManifest(get: (field: string) => unknown, named: (field: string) => string): ManifestSource {
+  const [value, url, sha256] = [get('manifest'), get('manifestUrl'), get('manifestSha256')];
+  const field = named('manifest');
+  if (url !== undefined || sha256 !== undefined) {
+    if (value !== undefined) {
+      throw new InvalidEventError(field, `cannot be given with ${named('manifestUrl')}: give the manifest one way`);
+    }
+    return readS3Manifest(url, sha256, named);
+  }
   if (value === undefined) {
     throw new InvalidEventError(
       field,
-      'is required for action "apply-manifest": YAML or JSON text, or an array of objects',
+      `is required for action "apply-manifest": YAML or JSON text, or an array of objects (or ${named('manifestUrl')} ` +
+        `and ${named('manifestSha256')} for a manifest in S3)`,
     );
   }
   if (typeof value === 'string') {
@@ -118,6 +140,26 @@ function readManifest(value: unknown, field: string): ManifestSource {
     field,
     `must be YAML or JSON text, or an array of objects, not ${describe(value)}; one object goes in an array`,
   );
+}
+
+function readS3Manifest(url: unknown, sha256: unknown, named: (field: string) => string): S3Manifest {
+  if (typeof url !== 'string') {
+    throw new InvalidEventError(
+      named('manifestUrl'),
+      url === undefined
+        ? `is required with ${named('manifestSha256')}: the s3://bucket/key of the manifest`
+        : `must be an s3://bucket/key URL, not ${describe(url)}`,
+    );
+  }
+  if (typeof sha256 !== 'string' || !/^[0-9a-fA-F]{64}$/.test(sha256)) {
+    throw new InvalidEventError(
+      named('manifestSha256'),
+      `${sha256 === undefined ? 'is required' : 'must be 64 hex digits'} with ${named('manifestUrl')}: the SHA-256 of ` +
+        "the object's bytes (sha256sum <file>, or openssl dgst -sha256), which the function checks before it applies " +
+        'anything and which makes CloudFormation send an Update when the content changes',
+    );
+  }
+  return { s3: parseS3Url(url, named('manifestUrl')), url, sha256: sha256.toLowerCase() };
 }
 
 function readWait(value: unknown, named: (field: string) => string, dryRun: boolean, syntax: FieldSyntax): boolean {

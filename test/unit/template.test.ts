@@ -41,20 +41,30 @@ const ENDPOINT = {
 };
 const ENI = `arn:aws:ec2:${REGION}:${ACCOUNT}:network-interface/*`;
 
-// Every combination of the template's three conditions, each made the way a user makes it: by parameter values.
+// Every combination of the template's four independent conditions, each made the way a user makes it: by parameter
+// values.
 const COMBINATIONS = [true, false].flatMap((discover) =>
   [true, false].flatMap((accessEntry) =>
-    [true, false].map((inVpc) => ({
-      label: `${discover ? 'discovering the cluster' : 'with endpoint and CA'}, ${accessEntry ? 'with' : 'without'} an access entry, ${inVpc ? 'in a VPC' : 'outside a VPC'}`,
-      // In a VPC the values carry the S3 prefix list, as deploy.sh passes it: AnswerThroughS3 follows InVpc.
-      conditions: { DiscoverCluster: discover, MakeAccessEntry: accessEntry, InVpc: inVpc, AnswerThroughS3: inVpc },
-      values: {
-        ClusterName: 'demo',
-        CreateAccessEntry: String(accessEntry),
-        ...(discover ? {} : ENDPOINT),
-        ...(inVpc ? VPC : {}),
-      },
-    })),
+    [true, false].flatMap((inVpc) =>
+      [true, false].map((bucket) => ({
+        label: `${discover ? 'discovering the cluster' : 'with endpoint and CA'}, ${accessEntry ? 'with' : 'without'} an access entry, ${inVpc ? 'in a VPC' : 'outside a VPC'}, ${bucket ? 'with' : 'without'} a manifest bucket`,
+        // In a VPC the values carry the S3 prefix list, as deploy.sh passes it: AnswerThroughS3 follows InVpc.
+        conditions: {
+          DiscoverCluster: discover,
+          MakeAccessEntry: accessEntry,
+          InVpc: inVpc,
+          AnswerThroughS3: inVpc,
+          ReadManifests: bucket,
+        },
+        values: {
+          ClusterName: 'demo',
+          CreateAccessEntry: String(accessEntry),
+          ...(discover ? {} : ENDPOINT),
+          ...(inVpc ? VPC : {}),
+          ...(bucket ? { ManifestBucket: 'team-manifests' } : {}),
+        },
+      })),
+    ),
   ),
 );
 
@@ -110,13 +120,13 @@ describe('template.yml', () => {
     expect(evaluated.resources['FunctionSecurityGroup']).toBeDefined();
   });
 
-  it('has exactly the four conditions the combinations below cover', () => {
+  it('has exactly the five conditions the combinations below cover', () => {
     expect(
       entriesOf(at(translated, 'Conditions'))
         .map(([name]) => name)
         .sort(),
     ).toEqual(Object.keys(COMBINATIONS[0]?.conditions ?? {}).sort());
-    expect(new Set(COMBINATIONS.map(({ conditions }) => JSON.stringify(conditions))).size).toBe(8);
+    expect(new Set(COMBINATIONS.map(({ conditions }) => JSON.stringify(conditions))).size).toBe(16);
   });
 
   describe.each(COMBINATIONS)('$label', ({ conditions, values }) => {
@@ -149,6 +159,20 @@ describe('template.yml', () => {
                 Effect: 'Allow',
                 Action: 'eks:DescribeCluster',
                 Resource: `arn:aws:eks:${REGION}:${ACCOUNT}:cluster/demo`,
+              },
+            ]
+          : [],
+      );
+    });
+
+    it('lets the role read the objects of the manifest bucket, and nothing else of S3, only when given one', () => {
+      expect(statements.filter((statement) => [statement.Action].flat().some((a) => a.startsWith('s3:')))).toEqual(
+        conditions.ReadManifests
+          ? [
+              {
+                Effect: 'Allow',
+                Action: ['s3:GetObject', 's3:GetObjectVersion'],
+                Resource: 'arn:aws:s3:::team-manifests/*',
               },
             ]
           : [],
@@ -197,7 +221,9 @@ describe('template.yml', () => {
     it('grants nothing else: no managed policy, no wildcard action, * only where IAM allows nothing narrower', () => {
       const role = evaluated.resources['DeployerFunctionRole'];
       expect(at(role, 'Properties', 'ManagedPolicyArns')).toBeUndefined();
-      expect(statements).toHaveLength(1 + (conditions.DiscoverCluster ? 1 : 0) + (conditions.InVpc ? 4 : 0));
+      expect(statements).toHaveLength(
+        1 + (conditions.DiscoverCluster ? 1 : 0) + (conditions.InVpc ? 4 : 0) + (conditions.ReadManifests ? 1 : 0),
+      );
       for (const statement of statements) {
         expect(statement.Effect).toBe('Allow');
         for (const action of [statement.Action].flat()) expect(action).toMatch(/^[a-z0-9]+:[A-Za-z]+$/);
@@ -206,7 +232,10 @@ describe('template.yml', () => {
             expect([statement.Action].flat().sort()).toEqual(['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets']);
           } else {
             expect(resource).toMatch(
-              new RegExp(`^(<DeployerFunctionLogGroup\\.Arn>|arn:aws:[a-z0-9]+:${REGION}:${ACCOUNT}:)`),
+              // S3 object ARNs have no region or account: the bucket name is global.
+              new RegExp(
+                `^(<DeployerFunctionLogGroup\\.Arn>|arn:aws:[a-z0-9]+:${REGION}:${ACCOUNT}:|arn:aws:s3:::team-manifests/\\*$)`,
+              ),
             );
           }
         }
