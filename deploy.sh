@@ -39,6 +39,9 @@ Options:
                     Needs --set.
   --set S           the set's name, for --grant-manifest
   --set-namespace N the set's namespace (where its record lives), for --grant-manifest (default: --namespace)
+  --manifest-bucket B
+                    an S3 bucket whose objects sets may be read from (ManifestUrl): the function's role may then
+                    s3:GetObject and s3:GetObjectVersion in it (default: the stack keeps what it has; none at first)
   --no-invoke       do not invoke the function at the end (default: invoke once with {})
   -h, --help        print this help and exit
 
@@ -54,7 +57,7 @@ EOF
 usage_error() {
   echo "deploy.sh: $*" >&2
   echo "usage: $0 <cluster-name> [--region R] [--stack-name S] [--namespace N] [--grant LIST]" \
-    "[--grant-manifest FILE ... --set S [--set-namespace N]] [--no-invoke] (--help for more)" >&2
+    "[--grant-manifest FILE ... --set S [--set-namespace N]] [--manifest-bucket B] [--no-invoke] (--help for more)" >&2
   exit 2
 }
 step() { echo "==> $*" >&2; }
@@ -80,10 +83,11 @@ grant_list=create
 grant_manifests=()
 set_name=''
 set_namespace=''
+manifest_bucket=''
 invoke=true
 while (($# > 0)); do
   case "$1" in
-    --region | --stack-name | --namespace | --grant | --grant-manifest | --set | --set-namespace)
+    --region | --stack-name | --namespace | --grant | --grant-manifest | --set | --set-namespace | --manifest-bucket)
       if (($# < 2)) || [[ -z $2 || $2 == -* ]]; then
         usage_error "$1 needs a value"
       fi
@@ -102,6 +106,7 @@ while (($# > 0)); do
           ;;
         --set) set_name=$2 ;;
         --set-namespace) set_namespace=$2 ;;
+        --manifest-bucket) manifest_bucket=$2 ;;
       esac
       shift 2
       ;;
@@ -159,6 +164,15 @@ if ((${#grant_manifests[@]} > 0)); then
 elif [[ -n $set_name || -n $set_namespace ]]; then
   usage_error "--set and --set-namespace go with --grant-manifest FILE: the manifests of the set to grant"
 fi
+
+# An S3 bucket name (the template's ManifestBucket checks the same, but only at sam deploy).
+bucket_pattern='^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$'
+if [[ -n $manifest_bucket && ! $manifest_bucket =~ $bucket_pattern ]]; then
+  usage_error "invalid --manifest-bucket '$manifest_bucket': an S3 bucket name has 3 to 63 lower-case letters, digits, '.' and '-'"
+fi
+# Sent only when given: sam deploy keeps the value a stack already has for a parameter it is not given.
+bucket_overrides=()
+[[ -z $manifest_bucket ]] || bucket_overrides=("ManifestBucket=$manifest_bucket")
 
 # CloudFormation stack names: letters, digits and '-', starting with a letter, at most 128 characters (the API's
 # CreateStack documentation). EKS cluster names may also hold '_', so the default replaces it; from a valid cluster
@@ -374,6 +388,7 @@ if ! sam deploy \
   "KubernetesGroup=$KUBERNETES_GROUP" \
   "CreateAccessEntry=$access_entry" \
   "Grants=$grants" \
+  ${bucket_overrides[@]+"${bucket_overrides[@]}"} \
   ${vpc_overrides[@]+"${vpc_overrides[@]}"} >&2; then
   if [[ $(stack_status) == ROLLBACK_COMPLETE ]]; then
     die "sam deploy failed and the new stack rolled back; see the CloudFormation events above, fix the cause, then run:" \

@@ -25,7 +25,12 @@ export interface WarmState {
   runtimeLogged?: true;
   /** The resources of each group-version the function has discovered (`v1`, `apps/v1`), by kind. */
   discovery?: Map<string, ReadonlyMap<string, DiscoveredResource>>;
+  /** The last manifest text parsed, and its documents. */
+  manifest?: { readonly text: string; readonly documents: readonly ParsedDocument[] };
 }
+
+/** One YAML document of a manifest: its value as JSON, or the parser's complaint (src/manifests/manifest-yaml.ts). */
+export type ParsedDocument = { readonly value: unknown } | { readonly error: string };
 
 /** A kind as the API server's discovery lists it. */
 export interface DiscoveredResource {
@@ -45,4 +50,5 @@ export function resetWarmState(): void {
   delete warm.connection;
   delete warm.runtimeLogged;
   delete warm.discovery;
+  delete warm.manifest;
 }

@@ -2,6 +2,7 @@
 // metadata.name, no generateName, a v1 List flattened. Objects are kept exactly as written (nothing dropped or
 // renamed): they are sent as they are.
 import { InvalidManifestError } from '../errors.js';
+import { warm, type ParsedDocument } from '../state.js';
 import type { InlineManifest } from './request.js';
 
 /** A Kubernetes object as the manifest has it. */
@@ -24,8 +25,7 @@ export interface ParsedObject {
 export async function parseManifest(source: InlineManifest): Promise<ParsedObject[]> {
   const documents: { from: string; value: unknown }[] = [];
   if (typeof source === 'string') {
-    const { parseYamlDocuments } = await import('./manifest-yaml.js');
-    for (const [index, document] of parseYamlDocuments(source).entries()) {
+    for (const [index, document] of (await yamlDocuments(source)).entries()) {
       const from = `document ${index + 1}`;
       if ('error' in document) {
         throw new InvalidManifestError(`${from} is not valid YAML or JSON: ${document.error}`);
@@ -41,6 +41,16 @@ export async function parseManifest(source: InlineManifest): Promise<ParsedObjec
     throw new InvalidManifestError('the manifest holds no object: give at least one');
   }
   return objects.map(({ from, value }) => checked(from, value));
+}
+
+/** The YAML documents of `text`: the last manifest's are kept, since a set is mostly applied again as it was (the
+ * parse is the function's largest CPU cost of an unchanged apply). The values are never changed once parsed. */
+async function yamlDocuments(text: string): Promise<readonly ParsedDocument[]> {
+  if (warm.manifest?.text === text) return warm.manifest.documents;
+  const { parseYamlDocuments } = await import('./manifest-yaml.js');
+  const documents = parseYamlDocuments(text);
+  warm.manifest = { text, documents };
+  return documents;
 }
 
 /** A v1 List's items, each an object of its own (kubectl flattens them the same way). */

@@ -10,6 +10,9 @@ import { describeRef, groupOf, refKey, type Member, type ObjectRef } from './ide
 import { parseManifest, type ParsedObject } from './parse.js';
 import type { InlineManifest } from './request.js';
 
+/** The most objects one set may hold. */
+export const MAX_SET_OBJECTS = 500;
+
 /** An object of the set, ready to apply. */
 export interface PlannedObject {
   readonly from: string;
@@ -33,6 +36,12 @@ export async function planSet(
   target: { readonly set: string; readonly namespace: string; readonly applySetId: string },
 ): Promise<PlannedObject[]> {
   const parsed = await parseManifest(source);
+  if (parsed.length > MAX_SET_OBJECTS) {
+    throw new InvalidManifestError(
+      `the manifest holds ${parsed.length} objects, more than the ${MAX_SET_OBJECTS} a set may have (each is read, ` +
+        "checked and applied within one invocation, and listed in the set's record): split it into several sets",
+    );
+  }
   const definedBySet = typesDefinedBy(parsed);
   const types = await resolveTypes(session, parsed, definedBySet);
   const namespacesOfSet = new Set(

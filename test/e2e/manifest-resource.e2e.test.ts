@@ -197,6 +197,26 @@ describe('a Custom::KubernetesManifest', () => {
     expect(await recordMembers(scope, 'shared-name', home())).toEqual([`ConfigMap/${home()}/mine`]);
   }, 60_000);
 
+  it("refuses a direct apply-manifest or delete-manifest of a stack's set: it changes through its stack", async () => {
+    const lambda = await environment();
+    await send(lambda, request('Create', { SetName: 'stacked', Manifest: configMap('stacked', { v: '1' }) }));
+
+    const applied = await lambda.invoke({
+      action: 'apply-manifest',
+      set: 'stacked',
+      manifest: configMap('stacked', { v: '2' }),
+    });
+    const deleted = await lambda.invoke({ action: 'delete-manifest', set: 'stacked' });
+
+    for (const refused of [applied, deleted]) {
+      expect(refused).toMatchObject({ ok: false, errorType: 'SetConflictError' });
+      expect(!refused.ok && refused.errorMessage).toContain(
+        'is managed by CloudFormation (resource Web of stack web-stack)',
+      );
+    }
+    expect(at(await configMapIn('stacked'), 'data', 'v')).toBe('1');
+  });
+
   it('refuses a structured Manifest, saying to pass a string', async () => {
     const lambda = await environment();
 

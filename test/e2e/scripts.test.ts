@@ -333,9 +333,26 @@ describe('deploy.sh', () => {
 
     const deploy = find(run.calls, 'sam deploy')?.args ?? [];
     const sent = deploy.slice(deploy.indexOf('--parameter-overrides') + 1).map((arg) => arg.split('=')[0]);
-    // ListPageSize is a tuning setting deploy.sh leaves alone: sam deploy keeps the value a stack already has for a
-    // parameter it is not given, so a user's own setting survives a redeploy.
-    expect(Object.keys(at(readTemplate(), 'Parameters') ?? {}).sort()).toEqual([...sent, 'ListPageSize'].sort());
+    // ListPageSize is a tuning setting deploy.sh leaves alone, and ManifestBucket it sends only when given: sam deploy
+    // keeps the value a stack already has for a parameter it is not given, so a user's own setting survives a redeploy.
+    expect(Object.keys(at(readTemplate(), 'Parameters') ?? {}).sort()).toEqual(
+      [...sent, 'ListPageSize', 'ManifestBucket'].sort(),
+    );
+  });
+
+  it('passes --manifest-bucket as ManifestBucket, and refuses a name S3 would refuse', async () => {
+    const run = await runScript('deploy.sh', ['demo', '--no-invoke', '--manifest-bucket', 'team-manifests'], {
+      cluster: cluster('API'),
+    });
+    const refused = await runScript('deploy.sh', ['demo', '--manifest-bucket', 'Team_Manifests'], {
+      cluster: cluster('API'),
+    });
+
+    const deploy = find(run.calls, 'sam deploy')?.args ?? [];
+    expect(deploy.slice(deploy.indexOf('--parameter-overrides') + 1)).toContain('ManifestBucket=team-manifests');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("invalid --manifest-bucket 'Team_Manifests'");
+    expect(refused.calls).toEqual([]);
   });
 
   it('uses the region it is given for every AWS CLI call, over AWS_REGION', async () => {

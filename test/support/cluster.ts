@@ -3,11 +3,12 @@
 // real server, and for each test namespaces of its own with the grants it asks for. Tests never know how the server
 // was started.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach } from '@jest/globals';
 import { resetWarmState } from '../../src/state.js';
-import { WEBHOOK_REFUSALS_FILE, type ControlPlaneInfo } from './control-plane/control-plane.js';
+import { WEBHOOK_IDENTITIES_DIR, WEBHOOK_REFUSALS_FILE, type ControlPlaneInfo } from './control-plane/control-plane.js';
+import type { Identity } from './control-plane/token-webhook.js';
 import { FaultProxy } from './fault-proxy.js';
 import { functionEnv, IDENTITY_SECRETS } from './fixture.js';
 import { KubeAdmin, restPath } from './kube-admin.js';
@@ -34,6 +35,16 @@ export function refuseTokenReviews(accessKeyId: string, count: number): void {
   const counts: unknown = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
   const next = { ...(typeof counts === 'object' && counts !== null ? counts : {}), [accessKeyId]: count };
   writeFileSync(`${file}.tmp`, JSON.stringify(next));
+  renameSync(`${file}.tmp`, file);
+}
+
+/** Makes the token webhook know `identity` from now on, as an access entry maps a role made in IAM (moto's) to its
+ * groups: its tokens then authenticate. */
+export function registerIdentity(identity: Identity): void {
+  const dir = join(localCluster().dir, WEBHOOK_IDENTITIES_DIR);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${identity.accessKeyId}.json`);
+  writeFileSync(`${file}.tmp`, JSON.stringify(identity));
   renameSync(`${file}.tmp`, file);
 }
 

@@ -19,6 +19,7 @@ export const TOOLS = {
 
 /** Each Python module the tests' helpers import, and how to install it. */
 export const PYTHON_MODULES = {
+  botocore: 'pip install botocore (the AWS CLI v1 brings it)',
   cfnlint: 'pip install cfn-lint',
   jmespath: 'pip install jmespath',
   moto: 'pip install "moto[server]"',

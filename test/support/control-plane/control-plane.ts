@@ -71,6 +71,8 @@ const START_TIMEOUT_MS = 120_000;
 
 /** The token webhook's refusals file, in the control plane's folder. */
 export const WEBHOOK_REFUSALS_FILE = 'webhook-refusals.json';
+/** Where registerIdentity writes identities the token webhook knows from then on, below the control plane's folder. */
+export const WEBHOOK_IDENTITIES_DIR = 'webhook-identities';
 
 export class ControlPlane {
   private readonly processes: Started[] = [];
@@ -162,6 +164,7 @@ export class ControlPlane {
       identities,
       logFile: join(dir, 'webhook.log'),
       refusalsFile: join(dir, WEBHOOK_REFUSALS_FILE),
+      identitiesDir: join(dir, WEBHOOK_IDENTITIES_DIR),
     });
     const webhookUrl = await this.webhook.start();
     const webhookConfig = file(

@@ -4,9 +4,10 @@
 // authenticator's Verify does (pkg/token/token.go: prefix, STS host, action, signed x-k8s-aws-id, expiry), checks the
 // SigV4 signature with the test credentials as STS would, then maps the role to a user name and groups as the access
 // entry deploy.sh creates does. RBAC in kube-apiserver judges the rest.
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
+import { join } from 'node:path';
 import { verifyEksToken } from '../eks-token-verifier.js';
 import { recordSecrets } from '../run-record.js';
 import type { KeyPair } from '../pki.js';
@@ -41,6 +42,9 @@ export class TokenWebhook {
       /** A JSON file of `{ accessKeyId: count }`: the next `count` reviews of that key fail as if STS were down, so
        * that kube-apiserver answers its own 401 to a good token (see refuseTokenReviews). */
       readonly refusalsFile: string;
+      /** A folder of JSON files, one Identity each: identities a test registers while the control plane runs (an IAM
+       * role made in moto, and the access entry that maps it), besides `identities`. */
+      readonly identitiesDir: string;
     },
   ) {
     this.server = createServer({ key: options.tls.key, cert: options.tls.cert }, (req, res) => this.serve(req, res));
@@ -72,6 +76,16 @@ export class TokenWebhook {
     });
   }
 
+  /** The identities of the start, and those registered since. */
+  private known(): Identity[] {
+    const registered = existsSync(this.options.identitiesDir)
+      ? readdirSync(this.options.identitiesDir)
+          .filter((file) => file.endsWith('.json'))
+          .map((file): Identity => JSON.parse(readFileSync(join(this.options.identitiesDir, file), 'utf8')))
+      : [];
+    return [...this.options.identities, ...registered];
+  }
+
   private review(text: string): Record<string, unknown> {
     let token: unknown;
     try {
@@ -87,12 +101,12 @@ export class TokenWebhook {
       clusterName: this.options.clusterName,
       partition: 'aws',
       now: Date.now(),
-      secretFor: (id) => this.options.identities.find((identity) => identity.accessKeyId === id)?.secretAccessKey,
+      secretFor: (id) => this.known().find((identity) => identity.accessKeyId === id)?.secretAccessKey,
     });
     if (!verdict.ok) {
       return this.refuse(verdict.reason);
     }
-    const identity = this.options.identities.find((candidate) => candidate.accessKeyId === verdict.accessKeyId);
+    const identity = this.known().find((candidate) => candidate.accessKeyId === verdict.accessKeyId);
     if (identity === undefined || identity.sessionToken !== verdict.sessionToken) {
       return this.refuse('STS: the security token included in the request is invalid');
     }

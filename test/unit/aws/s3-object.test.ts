@@ -9,7 +9,7 @@ import {
   InvalidManifestError,
   ManifestFetchError,
 } from '../../../src/errors.js';
-import { MissingToolError, requireTool } from '../../support/tools.js';
+import { requirePythonModules, requireTool } from '../../support/tools.js';
 
 const ACCESS_KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
 const SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
@@ -187,14 +187,7 @@ print(json.dumps(answers))
 
 function botocoreSignatures(cases: readonly SigningCase[]): { url: string; authorization: string }[] {
   const python = requireTool('python3');
-  try {
-    execFileSync(python, ['-c', 'import botocore'], { stdio: 'ignore' });
-  } catch {
-    throw new MissingToolError(
-      `test prerequisite missing: ${python} cannot import botocore. Install: pip install botocore (the AWS CLI v1, ` +
-        'pip install awscli, brings it).',
-    );
-  }
+  requirePythonModules('botocore');
   const input = cases.map((signingCase) => ({
     urlPrefix: signingCase.urlPrefix,
     key: signingCase.location.key,

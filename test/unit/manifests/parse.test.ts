@@ -168,7 +168,7 @@ describe('parseManifest', () => {
     });
 
     it.each([
-      ['a flow sequence left open', `${configMap('a')}---\n${configMap('b', 'data:\n  k: [1, 2\n')}`, 2, 8],
+      ['a mapping inside a plain value', `${configMap('a')}---\n${configMap('b', 'data:\n  k: a: b\n')}`, 2, 11],
       ['a tab as indentation', `${configMap('a', 'data:\n\tk: v\n')}`, 1, 6],
       ['a separator followed by content', `${configMap('a')}--- {kind: ConfigMap}\n`, 2, 5],
       ['a JSON stream broken after two objects', '{"kind": "A"}\n{"kind": "B"}\n{"kind": C}\n', 3, 3],
@@ -181,32 +181,32 @@ describe('parseManifest', () => {
 
   describe('refuses what kubectl would send otherwise, or not at all', () => {
     it.each([
-      ['a key given twice', configMap('a', 'data:\n  k: one\n  k: two\n'), 'the key k is given twice', 6],
+      ['a key given twice', configMap('a', 'data:\n  k: one\n  k: two\n'), 'the key k is given twice', 7],
       [
         'yes and true as keys of one mapping',
         configMap('a', 'data:\n  yes: one\n  true: two\n'),
         'the key true is given twice in one mapping (written yes and true: YAML 1.1 reads both as true)',
-        6,
+        7,
       ],
       [
         '1 and "1" as keys of one mapping',
         configMap('a', 'data:\n  1: one\n  "1": two\n'),
         'the key 1 is given twice',
-        6,
+        7,
       ],
-      ['.inf', configMap('a', 'data:\n  k: [1, .inf]\n'), '.inf is not a number JSON can carry', 5],
-      ['.nan', configMap('a', 'data:\n  k: .NaN\n'), '.NaN is not a number JSON can carry', 5],
+      ['.inf', configMap('a', 'data:\n  k: [1, .inf]\n'), '.inf is not a number JSON can carry', 6],
+      ['.nan', configMap('a', 'data:\n  k: .NaN\n'), '.NaN is not a number JSON can carry', 6],
       [
         'an integer beyond 2^53 that a JavaScript number rounds',
         configMap('a', 'data:\n  k: 9007199254740993\n'),
         'the integer 9007199254740993 cannot be sent exactly',
-        5,
+        6,
       ],
-      ['a null key', configMap('a', 'data:\n  ~: v\n'), 'the key ~ is null', 5],
-      ['a list as a key', configMap('a', 'data:\n  ? [a, b]\n  : v\n'), 'a mapping or a list is used as a key', 5],
-      ['an alias of no anchor', configMap('a', 'data:\n  k: *nowhere\n'), "unknown anchor 'nowhere' referenced", 5],
-      ['a tag its value does not fit', configMap('a', 'data:\n  k: !!int twelve\n'), 'cannot decode !!str', 5],
-      ['a merge of a scalar', configMap('a', 'data:\n  <<: 1\n'), 'a merge key (<<) needs a mapping', 5],
+      ['a null key', configMap('a', 'data:\n  ~: v\n'), 'the key ~ is null', 6],
+      ['a list as a key', configMap('a', 'data:\n  ? [a, b]\n  : v\n'), 'a mapping or a list is used as a key', 6],
+      ['an alias of no anchor', configMap('a', 'data:\n  k: *nowhere\n'), "unknown anchor 'nowhere' referenced", 6],
+      ['a tag its value does not fit', configMap('a', 'data:\n  k: !!int twelve\n'), 'cannot decode !!str', 6],
+      ['a merge of a scalar', configMap('a', 'data:\n  <<: 1\n'), 'a merge key (<<) needs a mapping', 6],
     ])('refuses %s, naming the line', async (_label, manifest, message, line) => {
       const error = await refusal(manifest);
 
