@@ -10,10 +10,11 @@ case "${1:-}" in
   -h | --help)
     echo "usage: $0"
     echo
-    echo "Type-checks the project (tsc) and bundles the Lambda function with esbuild into dist/: index.mjs (the handler,"
-    echo "with its source map), vendor.mjs (the libraries), describe-cluster.mjs (DescribeCluster, loaded only when"
-    echo "the function has no CLUSTER_ENDPOINT) and manifest-yaml.mjs (the YAML reader, loaded only when a manifest is"
-    echo "parsed). Needs node_modules (npm ci). Takes no options but --help."
+    echo "Type-checks the project (tsc) and bundles the Lambda function with esbuild into dist/: index.mjs (the handler)"
+    echo "and the chunk-*.mjs it imports, each with its source map, vendor.mjs (the libraries); and, loaded only on first"
+    echo "use, the set engine (actions-*.mjs, manifest-resource-*.mjs and their chunk), manifest-yaml.mjs (the YAML"
+    echo "reader) and describe-cluster.mjs (DescribeCluster, when the function has no CLUSTER_ENDPOINT). Needs"
+    echo "node_modules (npm ci). Takes no options but --help."
     exit 0
     ;;
 esac

@@ -16,6 +16,7 @@ export function buildFunction(
 ): Promise<{ vendor: Metafile; index: Metafile; describe: Metafile; yaml: Metafile }>;
 export const lazyBuiltins: Plugin;
 export function lineMap(json: string): string;
+export function loadedAtImport(outdir: string, entry?: string): string[];
 export function trimmedModels(roots?: string[]): Plugin;
 export function trimSerializer(source: string, modelsDir: string, roots: string[]): Promise<string>;
 export function runScript(entry: string, outfile: string): Promise<void>;

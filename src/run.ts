@@ -7,12 +7,8 @@ import { deleteAction, type DeleteResult } from './deployment/delete.js';
 import { getAction, type GetResult } from './deployment/get.js';
 import type { ActionRequest } from './deployment/request.js';
 import type { Session } from './kube/session.js';
-import { applyManifest } from './manifests/apply.js';
-import { deleteManifest } from './manifests/delete.js';
-import { getManifest } from './manifests/get.js';
 import type { ManifestRequest } from './manifests/request.js';
 import type { SetResult } from './manifests/result.js';
-import { resolveManifest } from './manifests/source.js';
 
 /** What an invocation may ask: an action of the Deployment, or of a set. */
 export type FunctionRequest = ActionRequest | ManifestRequest;
@@ -58,15 +54,17 @@ export async function runAction(
 
 async function perform(session: Session, request: FunctionRequest, config: FunctionConfig): Promise<ActionResult> {
   switch (request.action) {
-    case 'apply-manifest':
-      return applyManifest(session, {
+    case 'apply-manifest': {
+      const sets = await import('./manifests/actions.js');
+      return sets.applyManifest(session, {
         ...request,
-        manifest: await resolveManifest(request.manifest, session, config.s3Endpoint),
+        manifest: await sets.resolveManifest(request.manifest, session, config.s3Endpoint),
       });
+    }
     case 'get-manifest':
-      return getManifest(session, request);
+      return (await import('./manifests/actions.js')).getManifest(session, request);
     case 'delete-manifest':
-      return deleteManifest(session, request);
+      return (await import('./manifests/actions.js')).deleteManifest(session, request);
     case 'create':
       return createAction(session, request);
     case 'apply':

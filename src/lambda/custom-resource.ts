@@ -34,7 +34,6 @@ import { dropIdleConnection } from '../kube/http.js';
 import { buildRequest, type Action, type ActionRequest } from '../deployment/request.js';
 import { truncate } from '../fields.js';
 import { log } from '../log.js';
-import { MANIFEST_HANDLERS } from './manifest-resource.js';
 import {
   ownerOf,
   type CustomResourceRequest,
@@ -203,7 +202,10 @@ const DEPLOYMENT_RESOURCE_TYPES: readonly string[] = [
  * served as a Custom::KubernetesDeployment, as every version before this one served any type (CloudFormation cannot
  * change a resource's type, so those stacks keep working). */
 function handlerFor(request: CustomResourceRequest): Handler {
-  if (request.resourceType === MANIFEST_RESOURCE_TYPE) return MANIFEST_HANDLERS[request.requestType];
+  if (request.resourceType === MANIFEST_RESOURCE_TYPE) {
+    // The set engine is loaded on first use (its own part of the bundle), as for the direct set actions.
+    return async (...args) => (await import('./manifest-resource.js')).MANIFEST_HANDLERS[request.requestType](...args);
+  }
   if (request.requestType === 'Create' && !DEPLOYMENT_RESOURCE_TYPES.includes(request.resourceType)) {
     return refuseType;
   }
