@@ -101,6 +101,25 @@ describe('a manifest that is wrong', () => {
   });
 });
 
+describe('a manifest too large', () => {
+  it('refuses more than 500 objects, saying to split the set, before anything is written', async () => {
+    const lambda = await environment();
+    const from = scope.proxy.requests.length;
+    const many = Array.from({ length: 501 }, (_, index) => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: `c${index}` },
+    }));
+
+    const refused = await lambda.invoke({ action: 'apply-manifest', set: 'huge', manifest: many });
+
+    expect(refused).toMatchObject({ ok: false, errorType: 'InvalidManifestError' });
+    expect(!refused.ok && refused.errorMessage).toContain('holds 501 objects, more than the 500 a set may have');
+    expect(!refused.ok && refused.errorMessage).toContain('split it into several sets');
+    expect(writesSince(scope, from)).toEqual([]);
+  });
+});
+
 describe('objects as written', () => {
   it("sends every field as written: a CRD's x-kubernetes-* keys and a custom resource's unknown fields", async () => {
     const lambda = await environment();

@@ -217,6 +217,40 @@ describe('a Custom::KubernetesManifest', () => {
     expect(at(await configMapIn('stacked'), 'data', 'v')).toBe('1');
   });
 
+  it.each([
+    [
+      'an inline Manifest over 100,000 bytes',
+      { Manifest: configMap('big', { blob: 'x'.repeat(100_001) }) },
+      /^InvalidManifestError: Manifest is \d+ bytes, more than the 100000 .*ManifestUrl and ManifestSha256/,
+    ],
+    [
+      'an output named like an attribute the resource always has',
+      { Manifest: configMap('c', {}), Outputs: { Objects: { Kind: 'ConfigMap', Name: 'c', JsonPath: '{.data}' } } },
+      /^InvalidEventError: Outputs\.Objects: is an attribute the resource always has/,
+    ],
+    [
+      'outputs too long for the answer',
+      {
+        Manifest: configMap('long', { text: 'y'.repeat(5000) }),
+        Outputs: { Text: { Kind: 'ConfigMap', Name: 'long', JsonPath: '{.data.text}' } },
+      },
+      /^InvalidEventError: Outputs\.Text: makes the answer \d+ bytes, more than the 4096 .*never cut short/,
+    ],
+    [
+      'a JSONPath that selects many values',
+      { Manifest: configMap('c', {}), Outputs: { All: { Kind: 'ConfigMap', Name: 'c', JsonPath: '{.data[*]}' } } },
+      /^InvalidEventError: Outputs\.All\.JsonPath: .*filters, ranges, wildcards/,
+    ],
+  ])('refuses %s, saying what to do', async (_what, properties, reason) => {
+    const lambda = await environment();
+
+    const refused = await send(lambda, request('Create', { SetName: 'limits', ...properties }));
+
+    expect(refused).toMatchObject({ Status: 'FAILED' });
+    expect(String(refused['Reason'])).toMatch(reason);
+    await send(lambda, request('Delete', properties, { PhysicalResourceId: idOf('limits') }));
+  });
+
   it('refuses a structured Manifest, saying to pass a string', async () => {
     const lambda = await environment();
 
