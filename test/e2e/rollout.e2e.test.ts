@@ -442,9 +442,22 @@ describe('a large Deployment', () => {
     const env = { ...scope.env, LAMBDA_EKS_LIST_PAGE_SIZE: '4' };
     const lambda = await scope.environment(env);
     expect(await lambda.invoke({ name: 'big', replicas: 30, wait: true }, 60_000)).toMatchObject({ ok: true });
+    // A new revision that crash-loops, rolled out with surge beside the 30 pods of the old one. The test waits until
+    // its pods all crash-loop (at least two pages of them), so that what one poll finds does not depend on how fast
+    // kwok gets there on a loaded machine; the apply with wait below then fails at its first poll.
+    expect(await lambda.invoke({ action: 'apply', name: 'big', image: CRASHING }, 60_000)).toMatchObject({ ok: true });
+    await scope.admin.waitFor(
+      podsPath('big'),
+      (list) => {
+        const crashing = items(list).filter((pod) => at(pod, 'spec', 'containers', 0, 'image') === CRASHING);
+        const looping = crashing.filter((pod) => waitingReasons(pod).includes('CrashLoopBackOff'));
+        return crashing.length >= 8 && looping.length === crashing.length;
+      },
+      'every pod of the crash-looping revision in CrashLoopBackOff',
+      90_000,
+    );
     const before = scope.proxy.requests.length;
 
-    // A new revision that crash-loops, rolled out with surge beside the 30 pods of the old one.
     const invocation = await lambda.invoke({ action: 'apply', name: 'big', image: CRASHING, wait: true }, 60_000);
 
     expect(invocation).toMatchObject({ ok: false, errorType: 'RolloutFailedError' });

@@ -9,10 +9,10 @@
 // signature computation (botocore's S3SigV4Auth), the policy evaluation and the errors, is moto's own.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { accepts, freePort } from './control-plane/processes.js';
 import { requirePythonModules, requireTool } from './tools.js';
 
 const run = promisify(execFile);
@@ -55,29 +55,6 @@ def _check_as_sent(self, iam_request_cls, resource="*"):
 ActionAuthenticatorMixin._authenticate_and_authorize_action = _check_as_sent
 main(sys.argv[1:])
 `;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 export class MotoS3 {
   private authenticating = false;
