@@ -20,6 +20,14 @@ const RBAC_DENIAL = /cannot (\S+) resource "([^"]+)" in API group "([^"]*)"/;
  * (k8s.io/apiserver pkg/endpoints/handlers/update.go, withAuthorization): `deployments.apps "x" is forbidden: `. */
 const CREATE_ON_APPLY_DENIAL = /^\S+ "[^"]*" is forbidden: $/;
 
+/** kube-apiserver answers 500, not 400, when a server-side apply names a field its kind's schema does not declare:
+ * `structuredMerge.Apply` returns a plain error, "failed to create typed patch object (...): .x: field not declared in
+ * schema" (k8s.io/apimachinery pkg/util/managedfields/internal/structuredmerge.go; kubernetes/kubernetes#122480,
+ * #139253). The request is at fault, so it is never retried. */
+export function isUndeclaredField(rejected: Rejected): boolean {
+  return rejected.httpStatus === 500 && /^failed to create typed patch object\b/.test(rejected.status.message ?? '');
+}
+
 /** The error for a rejection the action does not handle itself. */
 export function explainRejection(
   rejected: Rejected & { readonly attempts: number; readonly exhausted: boolean },
@@ -168,13 +176,16 @@ function meaning(rejected: Rejected & { readonly exhausted: boolean }, purpose: 
   const { httpStatus, status } = rejected;
   const message = status.message ?? '';
   const namespace = purpose.namespace;
+  // A set's object comes from its manifest; the Deployment actions' from the event's fields.
+  const ofSet = typeof purpose.grant !== 'string';
+  const input = ofSet ? 'the manifest' : 'the event';
   // k8s.io/apiserver pkg/admission/plugin/policy/validating/dispatcher.go: 422 Invalid by default, or the reason the
   // policy's validation names (403 for Forbidden).
   const policy = /ValidatingAdmissionPolicy '([^']+)'(?: with binding '([^']+)')? denied request/.exec(message);
   if (policy && (httpStatus === 403 || httpStatus === 422)) {
     const binding = policy[2] === undefined ? '' : ` (binding "${policy[2]}")`;
     return (
-      `The ValidatingAdmissionPolicy "${policy[1] ?? ''}"${binding} rejected it: change the event ` +
+      `The ValidatingAdmissionPolicy "${policy[1] ?? ''}"${binding} rejected it: change ${input} ` +
       `to satisfy the policy ("kubectl get validatingadmissionpolicy ${policy[1] ?? ''} -o yaml"), or ask its owner. ` +
       'This is not an RBAC problem.'
     );
@@ -191,7 +202,7 @@ function meaning(rejected: Rejected & { readonly exhausted: boolean }, purpose: 
     }
     const webhook = /admission webhook "([^"]+)" denied the request/.exec(message);
     if (webhook) {
-      return `The admission webhook "${webhook[1] ?? ''}" rejected the Deployment: change the event to satisfy its policy, or ask its owner.`;
+      return `The admission webhook "${webhook[1] ?? ''}" rejected ${ofSet ? 'the object' : 'the Deployment'}: change ${input} to satisfy its policy, or ask its owner.`;
     }
     return 'The API server refused the request for a reason other than RBAC (see its message above).';
   }
@@ -201,13 +212,26 @@ function meaning(rejected: Rejected & { readonly exhausted: boolean }, purpose: 
       : 'The API server does not know this resource (see its message above).';
   }
   if (httpStatus === 409 && /^object is being deleted/.test(message)) {
-    return 'The old Deployment of that name is still being deleted (its pods are terminating): invoke again once it is gone.';
+    return ofSet
+      ? 'The old object of that name is still being deleted (finalizers or dependents hold it): invoke again once it is gone.'
+      : 'The old Deployment of that name is still being deleted (its pods are terminating): invoke again once it is gone.';
   }
   if (httpStatus === 409) {
     return 'Another writer changed the object at the same time: invoke again.';
   }
   if (httpStatus === 422 || httpStatus === 400) {
-    return 'The cluster rejected the Deployment as invalid; check the event fields it names.';
+    return ofSet
+      ? 'The cluster rejected the object as invalid: fix the fields it names in the manifest.'
+      : 'The cluster rejected the Deployment as invalid; check the event fields it names.';
+  }
+  if (isUndeclaredField(rejected)) {
+    const field = /: (\.\S+): field not declared in schema/.exec(message)?.[1];
+    return (
+      `${ofSet ? 'The object' : 'The Deployment'} has a field its kind's schema does not declare` +
+      `${field === undefined ? '' : ` (${field})`}: a misspelt or misplaced field, or one this server's version does ` +
+      `not know yet. Fix or remove it in ${input} ("kubectl explain" lists a kind's fields). Not retried: the API ` +
+      'server answers 500 for it, but the request is at fault.'
+    );
   }
   if (RETRYABLE_STATUS_CODES.has(httpStatus)) {
     return 'The API server kept failing; invoke again later.';

@@ -16,7 +16,7 @@ import { backoffDelay, sleep } from '../retry.js';
 export type { Grant, Purpose, Session } from './types.js';
 import type { Answer, KubeCall, Rejected, Unreachable } from './client.js';
 import type { Purpose, Session } from './types.js';
-import { explainUnreachable } from './explain.js';
+import { explainUnreachable, isUndeclaredField } from './explain.js';
 import { dropConnection, RESPONSE_TOO_LARGE } from './http.js';
 
 /** A final answer: the 2xx answer, or a rejection no retry fixed. `uncertain` when an earlier attempt may have
@@ -140,7 +140,9 @@ function rejectionTreatment(
   answer: Rejected,
   retryRejection: RetryRejection,
 ): 'backoff' | 'until-deadline' | undefined {
-  return RETRYABLE_STATUS_CODES.has(answer.httpStatus) ? 'backoff' : retryRejection(answer);
+  return RETRYABLE_STATUS_CODES.has(answer.httpStatus) && !isUndeclaredField(answer)
+    ? 'backoff'
+    : retryRejection(answer);
 }
 
 function transportTreatment(answer: Unreachable): 'backoff' | undefined {

@@ -241,7 +241,16 @@ function refusal(
         'them; the objects before it in the order are applied, the rest are not.',
     );
   }
-  return explainRejection(rejected, purposeFor(context, object.type, object.ref, 'patch'), context.session);
+  const explained = explainRejection(rejected, purposeFor(context, object.type, object.ref, 'patch'), context.session);
+  // Which document of the manifest to fix, for what the object's own content caused.
+  return explained instanceof KubernetesApiError
+    ? new KubernetesApiError(
+        explained.status,
+        explained.reason,
+        explained.detail,
+        `applying ${describeRef(object.ref)} (${object.from}): ${explained.message}`,
+      )
+    : explained;
 }
 
 /** Polls the set's CustomResourceDefinitions until each is Established (a CRD's resources are served only then);

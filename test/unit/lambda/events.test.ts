@@ -30,6 +30,16 @@ describe('events/', () => {
     );
   });
 
+  it.each(['apply-manifest.json', 'apply-manifest-dry-run.json'])(
+    '%s applies examples/web.yaml, the file the README gives npm run grants for it',
+    (file) => {
+      const text = readFileSync(join(PROJECT_ROOT, 'examples', 'web.yaml'), 'utf8');
+      const withoutComments = text.replace(/^#.*\n/gm, '');
+      expect(at(sample(file), 'manifest')).toBe(withoutComments);
+      expect(at(sample(file), 'set')).toBe('web');
+    },
+  );
+
   it.each(samples)('%s is an event the function accepts', (file) => {
     const event = sample(file);
     if (isCustomResourceRequest(event)) {
