@@ -4,12 +4,14 @@
 // 2. read every object and check who owns it: another set's, or no set's without `adopt`, is a SetConflictError and
 //    nothing is changed;
 // 3. write the set's record with the old and the new members, so that an apply cut short never leaks an object;
-// 4. apply the objects stage by stage (CRDs waited for until Established), each only if a server-side dry run says it
-//    would change;
+// 4. apply the objects stage by stage (CRDs waited for until Established), each only if it would change: an object
+//    nobody has written since this set did (its resourceVersion is the one the record keeps), sent again as it was,
+//    would not; any other is checked by a server-side dry run;
 // 5. prune the members the manifest no longer has, in reverse order, each only if it still carries this set's label
 //    and is the object recorded (its uid, as the delete's precondition);
 // 6. write the record with exactly the members;
 // 7. judge each object's readiness (readiness.ts), or with `wait` poll until every object is ready.
+import { createHash } from 'node:crypto';
 import { APPLYSET_PART_OF_LABEL, MANAGED_BY_LABEL, MANAGER, SET_ANNOTATION } from '../constants.js';
 import { ClusterAuthorizationError, KubernetesApiError, RolloutTimeoutError, SetConflictError } from '../errors.js';
 import type { JsonObject, Rejected } from '../kube/client.js';
@@ -19,13 +21,29 @@ import { sleep } from '../retry.js';
 import type { ReadinessReport } from '../status/kstatus.js';
 import { resourceTypeOf, type ResourceType } from './discovery.js';
 import { describeRef, refKey, type Member } from './identity.js';
-import { applyObject, deleteObject, metadataMap, purposeFor, readObject, type SetContext } from './objects.js';
+import {
+  applyObject,
+  deleteObject,
+  metadataMap,
+  metadataString,
+  purposeFor,
+  readObject,
+  type SetContext,
+} from './objects.js';
 import { installGroups, pruneOrder, stageOf } from './order.js';
 import { memberOf, planSet, type PlannedObject } from './plan.js';
 import { judgeReadiness, waitUntilReady } from './readiness.js';
 import { applySetId, readRecord, refuseOtherOwner, writeRecord } from './record.js';
 import type { InlineManifest, ManifestRequest } from './request.js';
 import { countActions, objectResult, refOf, uidOf, type SetObjectResult, type SetResult } from './result.js';
+
+/** What applyOne did to an object: its result, the object as the cluster now has it (undefined after a dry run), and
+ * the record's stamp of what the set last wrote to it. */
+interface Applied {
+  readonly entry: SetObjectResult;
+  readonly live: JsonObject | undefined;
+  readonly applied: string | undefined;
+}
 
 /** An apply-manifest request whose manifest is at hand (source.ts reads one from S3). */
 type ApplyRequest = Omit<Extract<ManifestRequest, { action: 'apply-manifest' }>, 'manifest'> & {
@@ -66,16 +84,19 @@ export async function applyManifest(
 
   const leaving = previous.filter((member) => !wanted.has(refKey(member)));
   let recorded = previous;
+  const before = new Map(previous.map((member) => [refKey(member), member]));
   if (!dryRun) {
     // The union first: an apply cut short from here on leaks nothing, the next one (or a delete) finds it all.
-    const previousUids = new Map(previous.map((member) => [refKey(member), member.uid]));
     recorded = await writeRecordIfChanged(context, recorded, [
-      ...planned.map((object, index) => memberOf(object, uidOf(live[index]) ?? previousUids.get(refKey(object.ref)))),
+      ...planned.map((object, index) => {
+        const member = before.get(refKey(object.ref));
+        return memberOf(object, uidOf(live[index]) ?? member?.uid, member?.applied);
+      }),
       ...leaving,
     ]);
   }
 
-  const applied = new Map<string, { entry: SetObjectResult; live: JsonObject | undefined }>();
+  const applied = new Map<string, Applied>();
   let crdsEstablished = false;
   for (const group of installGroups(planned)) {
     if (!crdsEstablished && group.some((object) => stageOf(object) > 0)) {
@@ -83,7 +104,7 @@ export async function applyManifest(
       crdsEstablished = true;
     }
     const results = await mapBounded(group, (object) =>
-      applyOne(context, object, live[planned.indexOf(object)], request, id),
+      applyOne(context, object, live[planned.indexOf(object)], request, id, before.get(refKey(object.ref))?.applied),
     );
     group.forEach((object, index) => {
       const result = results[index];
@@ -94,7 +115,10 @@ export async function applyManifest(
   const departed = await pruneMembers(context, leaving, request, id);
   if (!dryRun) {
     await writeRecordIfChanged(context, recorded, [
-      ...planned.map((object) => memberOf(object, applied.get(refKey(object.ref))?.entry.uid)),
+      ...planned.map((object) => {
+        const done = applied.get(refKey(object.ref));
+        return memberOf(object, done?.entry.uid, done?.applied);
+      }),
       ...departed.filter(({ result }) => result.stays).map(({ member }) => member),
     ]);
   }
@@ -139,7 +163,7 @@ async function writeRecordIfChanged(
 ): Promise<readonly Member[]> {
   const key = (list: readonly Member[]) =>
     list
-      .map((member) => `${refKey(member)}/${member.apiVersion}/${member.uid ?? ''}`)
+      .map((member) => `${refKey(member)}/${member.apiVersion}/${member.uid ?? ''}/${member.applied ?? ''}`)
       .sort()
       .join('\n');
   if (current.length > 0 && key(current) === key(members)) return current;
@@ -184,16 +208,23 @@ function refuseConflicts(
   );
 }
 
-/** Applies one object, unless a server-side dry run says nothing would change. */
+/** Applies one object, unless nothing would change: the set wrote this very object and nobody has written it since
+ * (`lastApplied`, the record's stamp), or a server-side dry run says so. A dry-run request always asks the server. */
 async function applyOne(
   context: SetContext,
   object: PlannedObject,
   live: JsonObject | undefined,
   request: ApplyRequest,
   id: string,
-): Promise<{ entry: SetObjectResult; live: JsonObject | undefined }> {
+  lastApplied: string | undefined,
+): Promise<Applied> {
+  const digest = digestOf(object.object);
+  const ours = live !== undefined && metadataMap(live, 'labels')[APPLYSET_PART_OF_LABEL] === id;
+  if (!request.dryRun && ours && lastApplied !== undefined && lastApplied === stamp(live, digest)) {
+    return { entry: objectResult(memberOf(object, uidOf(live)), { action: 'unchanged' }), live, applied: lastApplied };
+  }
   // An object that belongs to no set yet is being adopted: its fields are taken over from their managers.
-  const force = request.force || (live !== undefined && metadataMap(live, 'labels')[APPLYSET_PART_OF_LABEL] !== id);
+  const force = request.force || (live !== undefined && !ours);
   const preview = await applyObject(context, object.type, object.ref, object.object, { dryRun: true, force });
   if (preview.kind === 'rejected') {
     if (request.dryRun && object.dependsOnSet && preview.httpStatus === 404) {
@@ -203,24 +234,38 @@ async function applyOne(
         message:
           'its CustomResourceDefinition or namespace comes with the set, so the server cannot check it before they exist',
       });
-      return { entry, live: undefined };
+      return { entry, live: undefined, applied: undefined };
     }
     throw refusal(context, object, preview);
   }
   const changes = live === undefined || !sameObject(live, preview.body);
   const would = live === undefined ? 'created' : changes ? 'configured' : 'unchanged';
   if (request.dryRun) {
-    return { entry: objectResult(memberOf(object, uidOf(live)), { action: would, verified: true }), live: undefined };
+    const entry = objectResult(memberOf(object, uidOf(live)), { action: would, verified: true });
+    return { entry, live: undefined, applied: lastApplied };
   }
   if (!changes) {
-    return { entry: objectResult(memberOf(object, uidOf(live)), { action: 'unchanged' }), live };
+    // The stamp stays as it was: a new one would cost a write of the record, for an object that may change again
+    // without us (a Deployment's status).
+    return { entry: objectResult(memberOf(object, uidOf(live)), { action: 'unchanged' }), live, applied: lastApplied };
   }
   const settled = await applyObject(context, object.type, object.ref, object.object, { dryRun: false, force });
   if (settled.kind === 'rejected') throw refusal(context, object, settled);
   // A retried apply whose first attempt created it, its answer lost, is still the one that created it.
   const created = settled.httpStatus === 201 || (live === undefined && settled.uncertain);
   const entry = objectResult(memberOf(object, uidOf(settled.body)), { action: created ? 'created' : 'configured' });
-  return { entry, live: settled.body };
+  return { entry, live: settled.body, applied: stamp(settled.body, digest) };
+}
+
+/** The record's stamp of an object as the cluster has it, for the object sent: "<resourceVersion> <digest>". */
+function stamp(object: JsonObject, digest: string): string | undefined {
+  const resourceVersion = metadataString(object, 'resourceVersion');
+  return resourceVersion === undefined ? undefined : `${resourceVersion} ${digest}`;
+}
+
+/** The object as the set sends it, digested: the same manifest gives the same digest. */
+function digestOf(object: JsonObject): string {
+  return createHash('sha256').update(JSON.stringify(object)).digest('base64url');
 }
 
 /** A refused apply, as the error the function reports: a field-manager conflict names the fields and managers. */

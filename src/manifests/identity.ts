@@ -16,6 +16,10 @@ export interface Member extends ObjectRef {
   /** The apiVersion it was applied as: the version to read it by later. */
   readonly apiVersion: string;
   readonly uid: string | undefined;
+  /** What the set last wrote to it: "<resourceVersion> <digest of the object sent>", from the answer to that write.
+   * While the object's resourceVersion is still that one, nothing has written it since (a resourceVersion changes
+   * with every write), so the same object sent again would change nothing. Undefined until the set writes it. */
+  readonly applied?: string | undefined;
 }
 
 /** The group of an apiVersion: `apps` for `apps/v1`, empty for `v1`. */

@@ -83,9 +83,9 @@ export async function planSet(
   });
 }
 
-/** The record's entry for a planned object (its uid once known). */
-export function memberOf(planned: PlannedObject, uid: string | undefined): Member {
-  return { ...planned.ref, apiVersion: planned.apiVersion, uid };
+/** The record's entry for a planned object (its uid once known, and what the set last wrote to it). */
+export function memberOf(planned: PlannedObject, uid: string | undefined, applied?: string): Member {
+  return { ...planned.ref, apiVersion: planned.apiVersion, uid, ...(applied === undefined ? {} : { applied }) };
 }
 
 function identify(object: ParsedObject, type: ResourceType, defaultNamespace: string): ObjectRef {

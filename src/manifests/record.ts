@@ -131,12 +131,13 @@ export async function writeRecord(context: SetContext, members: readonly Member[
     },
     data: {
       members: JSON.stringify(
-        members.map(({ apiVersion, kind, namespace, name, uid }) => ({
+        members.map(({ apiVersion, kind, namespace, name, uid, applied }) => ({
           apiVersion,
           kind,
           ...(namespace === undefined ? {} : { namespace }),
           name,
           ...(uid === undefined ? {} : { uid }),
+          ...(applied === undefined ? {} : { applied }),
         })),
       ),
     },
@@ -188,7 +189,14 @@ function readMembers(object: JsonObject): Member[] | undefined {
   for (const entry of parsed) {
     const field = (key: string): unknown =>
       typeof entry === 'object' && entry !== null ? Reflect.get(entry, key) : undefined;
-    const [apiVersion, kind, namespace, name, uid] = ['apiVersion', 'kind', 'namespace', 'name', 'uid'].map(field);
+    const [apiVersion, kind, namespace, name, uid, applied] = [
+      'apiVersion',
+      'kind',
+      'namespace',
+      'name',
+      'uid',
+      'applied',
+    ].map(field);
     if (typeof apiVersion !== 'string' || typeof kind !== 'string' || typeof name !== 'string') return undefined;
     members.push({
       apiVersion,
@@ -197,6 +205,8 @@ function readMembers(object: JsonObject): Member[] | undefined {
       namespace: typeof namespace === 'string' ? namespace : undefined,
       name,
       uid: typeof uid === 'string' ? uid : undefined,
+      // Written by an earlier version without it, or edited: the object is then checked by a dry run, as before.
+      ...(typeof applied === 'string' ? { applied } : {}),
     });
   }
   return members;
