@@ -103,9 +103,22 @@ export async function applyManifest(
       if (!dryRun) await waitForCrds(context, planned);
       crdsEstablished = true;
     }
-    const results = await mapBounded(group, (object) =>
-      applyOne(context, object, live[planned.indexOf(object)], request, id, before.get(refKey(object.ref))?.applied),
+    // A custom resource whose CRD this apply changed is checked by the server again (its schema may prune, default or
+    // refuse fields now), whatever the record says.
+    const changedKinds = new Set(
+      planned
+        .filter(
+          (object) =>
+            isCrd(object) && /^(created|configured)$/.test(applied.get(refKey(object.ref))?.entry.action ?? ''),
+        )
+        .map((object) => object.ref.name),
     );
+    const results = await mapBounded(group, (object) => {
+      const stamp = changedKinds.has(`${object.type.plural}.${object.type.group}`)
+        ? undefined
+        : before.get(refKey(object.ref))?.applied;
+      return applyOne(context, object, live[planned.indexOf(object)], request, id, stamp);
+    });
     group.forEach((object, index) => {
       const result = results[index];
       if (result !== undefined) applied.set(refKey(object.ref), result);
@@ -298,13 +311,14 @@ function refusal(
     : explained;
 }
 
+function isCrd(object: PlannedObject): boolean {
+  return object.kind === 'CustomResourceDefinition' && object.ref.group === 'apiextensions.k8s.io';
+}
+
 /** Polls the set's CustomResourceDefinitions until each is Established (a CRD's resources are served only then);
  * throws RolloutTimeoutError when the time runs out first, KubernetesApiError when the names are refused. */
 async function waitForCrds(context: SetContext, planned: readonly PlannedObject[]): Promise<void> {
-  const crds = planned.filter(
-    (object) => object.kind === 'CustomResourceDefinition' && object.ref.group === 'apiextensions.k8s.io',
-  );
-  for (const crd of crds) {
+  for (const crd of planned.filter(isCrd)) {
     for (;;) {
       const current = await readObject(context, crd.type, crd.ref);
       const conditions = current?.['status'];

@@ -135,6 +135,37 @@ describe('apply-manifest', () => {
     expect(at(await scope.admin.get(configMapPath(home, 'kept')), 'data')).toEqual({ mode: '1', extra: 'theirs' });
   }, 60_000);
 
+  it('checks by a dry run the custom resources of a CRD the apply changed, and only those', async () => {
+    const lambda = await environment();
+    const group = `${uniqueName('g')}.example.com`;
+    const definition = crd(group, 'Knob');
+    const resource = `apiVersion: ${group}/v1\nkind: Knob\nmetadata:\n  name: k1\nspec: {size: 1}`;
+    const changedDefinition = `${definition.document}\n          description: a schema the manifest changed`;
+    const apply = (manifest: string) => lambda.invoke({ action: 'apply-manifest', set: 'knobs', manifest }, 30_000);
+    const dryRunsOfTheKnob = (from: number, to: number) =>
+      scope.proxy.requests
+        .slice(from, to)
+        .filter(
+          (request) =>
+            request.method === 'PATCH' &&
+            request.query.get('dryRun') === 'All' &&
+            request.path.endsWith(`/${definition.plural}/k1`),
+        ).length;
+    await apply(yamlOf(definition.document, resource));
+    const first = scope.proxy.requests.length;
+
+    const same = await apply(yamlOf(definition.document, resource));
+    const second = scope.proxy.requests.length;
+    const changed = await apply(yamlOf(changedDefinition, resource));
+
+    expect(actions(same)).toContain('Knob/k1: unchanged');
+    expect(dryRunsOfTheKnob(first, second)).toBe(0);
+    expect(actions(changed)).toContain(`CustomResourceDefinition/${definition.name}: configured`);
+    expect(actions(changed)).toContain('Knob/k1: unchanged');
+    expect(dryRunsOfTheKnob(second, scope.proxy.requests.length)).toBe(1);
+    await lambda.invoke({ action: 'delete-manifest', set: 'knobs', deleteCrdsAndNamespaces: true }, 30_000);
+  }, 90_000);
+
   it("prunes what the manifest no longer has, and nothing of another set's or of no set's", async () => {
     const lambda = await environment();
     const [home, apps, other] = [scope.ns('default'), scope.ns('apps'), scope.ns('other')];
