@@ -113,12 +113,12 @@ export async function applyManifest(
         )
         .map((object) => object.ref.name),
     );
-    const results = await mapBounded(group, (object) => {
-      const stamp = changedKinds.has(`${object.type.plural}.${object.type.group}`)
-        ? undefined
-        : before.get(refKey(object.ref))?.applied;
-      return applyOne(context, object, live[planned.indexOf(object)], request, id, stamp);
-    });
+    const results = await mapBounded(group, (object) =>
+      applyOne(context, object, live[planned.indexOf(object)], request, id, {
+        lastApplied: before.get(refKey(object.ref))?.applied,
+        trusted: !changedKinds.has(`${object.type.plural}.${object.type.group}`),
+      }),
+    );
     group.forEach((object, index) => {
       const result = results[index];
       if (result !== undefined) applied.set(refKey(object.ref), result);
@@ -222,18 +222,20 @@ function refuseConflicts(
 }
 
 /** Applies one object, unless nothing would change: the set wrote this very object and nobody has written it since
- * (`lastApplied`, the record's stamp), or a server-side dry run says so. A dry-run request always asks the server. */
+ * (`lastApplied`, the record's stamp, unless it is not `trusted` this time), or a server-side dry run says so. A
+ * dry-run request always asks the server. */
 async function applyOne(
   context: SetContext,
   object: PlannedObject,
   live: JsonObject | undefined,
   request: ApplyRequest,
   id: string,
-  lastApplied: string | undefined,
+  record: { readonly lastApplied: string | undefined; readonly trusted: boolean },
 ): Promise<Applied> {
+  const { lastApplied } = record;
   const digest = digestOf(object.object);
   const ours = live !== undefined && metadataMap(live, 'labels')[APPLYSET_PART_OF_LABEL] === id;
-  if (!request.dryRun && ours && lastApplied !== undefined && lastApplied === stamp(live, digest)) {
+  if (!request.dryRun && ours && record.trusted && lastApplied !== undefined && lastApplied === stamp(live, digest)) {
     return { entry: objectResult(memberOf(object, uidOf(live)), { action: 'unchanged' }), live, applied: lastApplied };
   }
   // An object that belongs to no set yet is being adopted: its fields are taken over from their managers.

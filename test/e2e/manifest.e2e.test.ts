@@ -151,7 +151,16 @@ describe('apply-manifest', () => {
             request.query.get('dryRun') === 'All' &&
             request.path.endsWith(`/${definition.plural}/k1`),
         ).length;
+    const knobStamp = async () => {
+      const record = await scope.admin.get(configMapPath(scope.ns('default'), 'lambda-eks-set-knobs'));
+      const members: unknown = JSON.parse(String(at(record, 'data', 'members')));
+      return at(
+        (members as unknown[]).find((member) => at(member, 'name') === 'k1'),
+        'applied',
+      );
+    };
     await apply(yamlOf(definition.document, resource));
+    const stamped = await knobStamp();
     const first = scope.proxy.requests.length;
 
     const same = await apply(yamlOf(definition.document, resource));
@@ -163,6 +172,9 @@ describe('apply-manifest', () => {
     expect(actions(changed)).toContain(`CustomResourceDefinition/${definition.name}: configured`);
     expect(actions(changed)).toContain('Knob/k1: unchanged');
     expect(dryRunsOfTheKnob(second, scope.proxy.requests.length)).toBe(1);
+    // Found unchanged, it keeps the stamp of the set's last write to it.
+    expect(stamped).toMatch(/^\d+ [A-Za-z0-9_-]{43}$/);
+    expect(await knobStamp()).toBe(stamped);
     await lambda.invoke({ action: 'delete-manifest', set: 'knobs', deleteCrdsAndNamespaces: true }, 30_000);
   }, 90_000);
 
