@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { CfnReceiver } from '../support/cfn-receiver.js';
+import { cfnRequests, STACK_ID } from '../support/cfn-requests.js';
 import { uniqueName, useCluster } from '../support/cluster.js';
 import { at } from '../support/json.js';
 import { restPath, type KubeObject } from '../support/kube-admin.js';
@@ -12,14 +13,14 @@ import { useSetIdentity } from '../support/sets.js';
 // The function as a CloudFormation custom resource provider, end to end: the bundle as Lambda runs it, the real
 // control plane behind the file's fault proxy, and a local receiver standing in for the presigned S3 URL each request
 // carries.
-const STACK_ID = 'arn:aws:cloudformation:us-west-2:111122223333:stack/web-stack/6a3f1c2e-0000-0000-0000-000000000000';
 const TYPE = 'Custom::KubernetesDeployment';
 /** How long a request that waits for a rollout may take: a real rolling update replaces one pod at a time. */
 const WAIT_TIMEOUT_MS = 60_000;
 const receiver = new CfnReceiver();
 const scope = useCluster({ namespaces: { elsewhere: [] }, cleanup: () => receiver.stop() });
 const setEnv = useSetIdentity(scope);
-let requestCount = 0;
+// Every request as a stack with ServiceTimeout 600 sends it.
+const { request, send } = cfnRequests(receiver, TYPE, { properties: { ServiceTimeout: '600' }, timeoutMs: 10_000 });
 
 beforeAll(async () => {
   await receiver.start();
@@ -42,53 +43,6 @@ const podsOf = (name: string): Promise<KubeObject[]> =>
   scope.admin.list(restPath('v1', 'pods', ns()), { labelSelector: `app.kubernetes.io/instance=${name}` });
 const requestsWith = (method: string): number[] =>
   scope.proxy.requests.filter((request) => request.method === method).map((request) => request.status);
-
-interface Request {
-  readonly RequestType: 'Create' | 'Update' | 'Delete';
-  readonly RequestId: string;
-  readonly PhysicalResourceId?: string;
-  readonly ResourceProperties: Record<string, unknown>;
-  readonly OldResourceProperties?: Record<string, unknown>;
-}
-
-/** A request as CloudFormation sends it: every property value a string. */
-function request(
-  type: Request['RequestType'],
-  properties: Record<string, string>,
-  extra: {
-    PhysicalResourceId?: string;
-    OldResourceProperties?: Record<string, string>;
-    LogicalResourceId?: string;
-  } = {},
-): Request & Record<string, unknown> {
-  requestCount += 1;
-  const id = `request-${requestCount}`;
-  return {
-    RequestType: type,
-    ServiceToken: 'arn:aws:lambda:us-west-2:111122223333:function:lambda-eks-demo-DeployerFunction',
-    ResponseURL: receiver.urlFor(id),
-    StackId: STACK_ID,
-    RequestId: id,
-    LogicalResourceId: extra.LogicalResourceId ?? 'Web',
-    ResourceType: TYPE,
-    ResourceProperties: {
-      ServiceToken: 'arn:aws:lambda:us-west-2:111122223333:function:f',
-      ServiceTimeout: '600',
-      ...properties,
-    },
-    ...(extra.PhysicalResourceId ? { PhysicalResourceId: extra.PhysicalResourceId } : {}),
-    ...(extra.OldResourceProperties ? { OldResourceProperties: extra.OldResourceProperties } : {}),
-  };
-}
-
-/** Invokes as CloudFormation does and returns the answer the receiver got for that request. */
-async function send(lambda: LambdaEnvironment, event: Request, timeoutMs = 10_000): Promise<Record<string, unknown>> {
-  const invocation = await lambda.invoke(event, timeoutMs);
-  expect(invocation.ok).toBe(true);
-  const answers = receiver.answers().filter((answer) => answer['RequestId'] === event.RequestId);
-  expect(answers).toHaveLength(1);
-  return answers[0] ?? {};
-}
 
 /** The function's `custom resource: nothing to delete` records. */
 const nothingToDelete = (lambda: LambdaEnvironment): Record<string, unknown>[] =>

@@ -18,8 +18,14 @@ export interface CfnRequest extends Record<string, unknown> {
 
 let requestCount = 0;
 
-/** Makes requests of `resourceType` answered to `receiver`. */
-export function cfnRequests(receiver: CfnReceiver, resourceType: string) {
+/** Makes requests of `resourceType` answered to `receiver`: `defaults.properties` in every request's properties (and
+ * old properties, as CloudFormation sends them both), `defaults.timeoutMs` for how long `send` waits by default. */
+export function cfnRequests(
+  receiver: CfnReceiver,
+  resourceType: string,
+  defaults: { readonly properties?: Record<string, string>; readonly timeoutMs?: number } = {},
+) {
+  const always = { ServiceToken: 'arn:aws:lambda:us-west-2:111122223333:function:f', ...defaults.properties };
   const request = (
     type: CfnRequest['RequestType'],
     properties: Record<string, unknown>,
@@ -41,23 +47,16 @@ export function cfnRequests(receiver: CfnReceiver, resourceType: string) {
       RequestId: id,
       LogicalResourceId: extra.LogicalResourceId ?? 'Web',
       ResourceType: extra.ResourceType ?? resourceType,
-      ResourceProperties: { ServiceToken: 'arn:aws:lambda:us-west-2:111122223333:function:f', ...properties },
+      ResourceProperties: { ...always, ...properties },
       ...(extra.PhysicalResourceId ? { PhysicalResourceId: extra.PhysicalResourceId } : {}),
-      ...(extra.OldResourceProperties
-        ? {
-            OldResourceProperties: {
-              ServiceToken: 'arn:aws:lambda:us-west-2:111122223333:function:f',
-              ...extra.OldResourceProperties,
-            },
-          }
-        : {}),
+      ...(extra.OldResourceProperties ? { OldResourceProperties: { ...always, ...extra.OldResourceProperties } } : {}),
     };
   };
   /** Invokes as CloudFormation does and returns the answer the receiver got for that request. */
   const send = async (
     lambda: LambdaEnvironment,
     event: CfnRequest,
-    timeoutMs = 20_000,
+    timeoutMs = defaults.timeoutMs ?? 20_000,
   ): Promise<Record<string, unknown>> => {
     const invocation = await lambda.invoke(event, timeoutMs);
     expect(invocation.ok).toBe(true);
